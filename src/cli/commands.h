@@ -1,0 +1,11 @@
+// Each subcommand registers itself on the app and stores its exit status when it runs.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace mtaroute {
+
+void AddLintCommand(CLI::App& app, int& exit_code);
+void AddSchemaCommand(CLI::App& app, int& exit_code);
+
+}  // namespace mtaroute

@@ -1,0 +1,19 @@
+// Reading a policy file for a command: only regular files (never block on a FIFO or read a
+// directory), "-" for standard input, and a size limit checked before the text is parsed.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+namespace mtaroute {
+
+struct InputFile {
+  std::string name;   // as given; "<stdin>" for "-"
+  std::string text;
+  std::string error;  // why it could not be read (exit 2), or empty
+  bool too_large = false;  // read refused because of the size limit (a diagnostic, exit 1)
+};
+
+InputFile ReadInputFile(const std::string& path, std::size_t max_bytes);
+
+}  // namespace mtaroute

@@ -1,0 +1,374 @@
+// JSON parsing through nlohmann's SAX interface with a counting iterator: the handler knows the
+// byte offset at every event, which gives exact positions for errors found while parsing and
+// for the lazy pointer -> location lookup.
+#include "policy/document.h"
+
+#include <deque>
+#include <iterator>
+#include <map>
+#include <set>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "util/text.h"
+
+namespace mtaroute {
+namespace {
+
+// An input iterator over the text that publishes how far nlohmann's lexer has read.
+class CountingIterator {
+ public:
+  using iterator_category = std::input_iterator_tag;
+  using value_type = char;
+  using difference_type = std::ptrdiff_t;
+  using pointer = const char*;
+  using reference = const char&;
+
+  CountingIterator(const char* position, const char** cursor) : p_(position), cursor_(cursor) {}
+  reference operator*() const { return *p_; }
+  CountingIterator& operator++() {
+    *cursor_ = ++p_;
+    return *this;
+  }
+  CountingIterator operator++(int) {
+    CountingIterator old = *this;
+    ++*this;
+    return old;
+  }
+  bool operator==(const CountingIterator& other) const { return p_ == other.p_; }
+
+ private:
+  const char* p_;
+  const char** cursor_;
+};
+
+bool IsNumberChar(char c) {
+  return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
+}
+
+// Offsets of the token the lexer has just read, found by looking back from the read position.
+class TokenLocator {
+ public:
+  explicit TokenLocator(std::string_view text) : text_(text), cursor_(text.data()) {}
+
+  const char** cursor() { return &cursor_; }
+  std::size_t Read() const { return static_cast<std::size_t>(cursor_ - text_.data()); }
+
+  // A string token ends at the closing quote just read; its opening quote is the nearest
+  // earlier quote not escaped by an odd run of backslashes (strings hold no raw quotes).
+  std::size_t StringStart() const {
+    std::size_t i = Read() >= 2 ? Read() - 2 : 0;
+    while (i > 0) {
+      if (text_[i] == '"') {
+        std::size_t slashes = 0;
+        while (i > slashes && text_[i - 1 - slashes] == '\\') ++slashes;
+        if (slashes % 2 == 0) return i;
+      }
+      --i;
+    }
+    return 0;
+  }
+  // Numbers are followed by one look-ahead character (not part of the number), or the end.
+  std::size_t NumberStart() const {
+    std::size_t i = Read();
+    while (i > 0 && !IsNumberChar(text_[i - 1])) --i;
+    while (i > 0 && IsNumberChar(text_[i - 1])) --i;
+    return i;
+  }
+  std::size_t LiteralStart(std::size_t length) const {
+    return Read() >= length ? Read() - length : 0;
+  }
+  std::size_t BracketStart() const { return Read() > 0 ? Read() - 1 : 0; }
+
+ private:
+  std::string_view text_;
+  const char* cursor_;
+};
+
+template <typename Handler>
+bool RunSax(std::string_view text, TokenLocator& locator, Handler& handler) {
+  CountingIterator first(text.data(), locator.cursor());
+  CountingIterator last(text.data() + text.size(), locator.cursor());
+  return Json::sax_parse(first, last, &handler, nlohmann::json::input_format_t::json,
+                         /*strict=*/true, /*ignore_comments=*/true);
+}
+
+// Builds the DOM like nlohmann's json_sax_dom_parser, plus duplicate keys and limits.
+class DomBuilder : public nlohmann::json_sax<Json> {
+ public:
+  DomBuilder(std::string_view text, TokenLocator& locator, const ParseLimits& limits,
+             Diagnostics& diags)
+      : text_(text), locator_(locator), limits_(limits), diags_(diags) {}
+
+  Json& root() { return root_; }
+  bool failed() const { return failed_; }
+
+  bool null() override { return Put(nullptr); }
+  bool boolean(bool value) override { return Put(value); }
+  bool number_integer(number_integer_t value) override { return Put(value); }
+  bool number_unsigned(number_unsigned_t value) override { return Put(value); }
+  bool number_float(number_float_t value, const string_t&) override { return Put(value); }
+  bool string(string_t& value) override { return CheckString(value) && Put(std::move(value)); }
+  bool binary(binary_t&) override { return true; }  // never produced by the JSON lexer
+  bool start_object(std::size_t) override { return Open(Json::object()); }
+  bool start_array(std::size_t) override { return Open(Json::array()); }
+  bool end_object() override { return Close(); }
+  bool end_array() override { return Close(); }
+
+  bool key(string_t& key) override {
+    if (!CheckString(key)) return false;
+    Json& object = *stack_.back();
+    if (object.contains(key)) {
+      Diagnostic& d = diags_.Error(
+          "duplicate-key", "",
+          fmt::format("duplicate key {} in this object; JSON parsers would silently keep only "
+                      "one of them",
+                      Quote(key)),
+          "merge the two entries into one");
+      d.offset = locator_.StringStart();
+      d.pointer = StackPointer() + "/" + PointerToken(key);
+      member_ = &discarded_.emplace_back();  // parse the value, keep the first one
+    } else {
+      member_ = &object[key];
+    }
+    return true;
+  }
+
+  bool parse_error(std::size_t position, const std::string&,
+                   const nlohmann::detail::exception& ex) override {
+    std::string what = ex.what();
+    // "[json.exception.parse_error.101] parse error at line 1, column 2: syntax error ..."
+    if (std::size_t colon = what.find(": ", what.find("column")); colon != std::string::npos) {
+      what = what.substr(colon + 2);
+    }
+    std::size_t offset = position > 0 ? position - 1 : 0;
+    Diagnostic& d = diags_.Error("json-syntax", "", fmt::format("invalid JSON: {}", what),
+                                 SyntaxHint(offset));
+    d.offset = offset;
+    failed_ = true;
+    return false;
+  }
+
+ private:
+  bool Put(Json&& value) {
+    Place(std::move(value));
+    return true;
+  }
+  Json* Place(Json&& value) {
+    if (stack_.empty()) {
+      root_ = std::move(value);
+      return &root_;
+    }
+    if (stack_.back()->is_array()) {
+      stack_.back()->push_back(std::move(value));
+      return &stack_.back()->back();
+    }
+    *member_ = std::move(value);
+    return member_;
+  }
+  bool Open(Json&& container) {
+    if (stack_.size() >= limits_.max_depth) {
+      Diagnostic& d = diags_.Error(
+          "too-deep", "",
+          fmt::format("nesting deeper than {} levels; a policy needs about 5", limits_.max_depth));
+      d.offset = locator_.BracketStart();
+      d.pointer = StackPointer();
+      failed_ = true;
+      return false;
+    }
+    stack_.push_back(Place(std::move(container)));
+    return true;
+  }
+  bool Close() {
+    stack_.pop_back();
+    return true;
+  }
+  bool CheckString(const std::string& value) {
+    if (value.size() <= limits_.max_string_bytes) return true;
+    Diagnostic& d = diags_.Error(
+        "string-too-long", "",
+        fmt::format("string of {} bytes; at most {} bytes are accepted in a policy", value.size(),
+                    limits_.max_string_bytes));
+    d.offset = locator_.StringStart();
+    d.pointer = StackPointer();
+    failed_ = true;
+    return false;
+  }
+  // The pointer of the innermost open container, found by walking the stack: only on errors.
+  std::string StackPointer() const {
+    std::string pointer;
+    for (std::size_t i = 0; i + 1 < stack_.size(); ++i) {
+      const Json& parent = *stack_[i];
+      if (parent.is_array()) {
+        for (std::size_t j = 0; j < parent.size(); ++j) {
+          if (&parent[j] == stack_[i + 1]) pointer += "/" + std::to_string(j);
+        }
+      } else {
+        for (const auto& [key, value] : parent.items()) {
+          if (&value == stack_[i + 1]) pointer += "/" + PointerToken(key);
+        }
+      }
+    }
+    return pointer;
+  }
+  std::string SyntaxHint(std::size_t offset) const {
+    std::size_t i = std::min(offset, text_.size());
+    if (i < text_.size() && (text_[i] == '}' || text_[i] == ']')) {
+      while (i > 0 && (text_[i - 1] == ' ' || text_[i - 1] == '\n' || text_[i - 1] == '\t' ||
+                       text_[i - 1] == '\r')) {
+        --i;
+      }
+      if (i > 0 && text_[i - 1] == ',') return "remove the trailing comma: JSON does not allow it";
+    }
+    if (i < text_.size() && text_[i] == '\'') return "JSON strings use double quotes";
+    return {};
+  }
+
+  std::string_view text_;
+  TokenLocator& locator_;
+  const ParseLimits& limits_;
+  Diagnostics& diags_;
+  Json root_;
+  std::vector<Json*> stack_;
+  Json* member_ = nullptr;
+  std::deque<Json> discarded_;  // values of duplicate keys; deque keeps pointers stable
+  bool failed_ = false;
+};
+
+// Records where the wanted pointers' keys and values start, walking the same events.
+class PointerFinder : public nlohmann::json_sax<Json> {
+ public:
+  struct Place {
+    std::optional<std::size_t> key;
+    std::optional<std::size_t> value;
+  };
+
+  PointerFinder(TokenLocator& locator, const std::set<std::string>& wanted)
+      : locator_(locator), wanted_(wanted) {}
+
+  std::map<std::string, Place>& found() { return found_; }
+
+  bool null() override { return Value(locator_.LiteralStart(4)); }
+  bool boolean(bool value) override { return Value(locator_.LiteralStart(value ? 4 : 5)); }
+  bool number_integer(number_integer_t) override { return Value(locator_.NumberStart()); }
+  bool number_unsigned(number_unsigned_t) override { return Value(locator_.NumberStart()); }
+  bool number_float(number_float_t, const string_t&) override {
+    return Value(locator_.NumberStart());
+  }
+  bool string(string_t&) override { return Value(locator_.StringStart()); }
+  bool binary(binary_t&) override { return true; }
+  bool start_object(std::size_t) override { return Open(false); }
+  bool start_array(std::size_t) override { return Open(true); }
+  bool end_object() override { return Close(); }
+  bool end_array() override { return Close(); }
+  bool key(string_t& key) override {
+    Frame& top = frames_.back();
+    top.member = top.pointer + "/" + PointerToken(key);
+    if (wanted_.count(top.member) && !found_[top.member].key) {
+      found_[top.member].key = locator_.StringStart();
+    }
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+    return false;
+  }
+
+ private:
+  struct Frame {
+    bool is_array;
+    std::string pointer;
+    std::size_t next_index = 0;
+    std::string member;
+  };
+
+  std::string CurrentPointer() {
+    if (frames_.empty()) return "";
+    Frame& top = frames_.back();
+    if (top.is_array) return top.pointer + "/" + std::to_string(top.next_index++);
+    return top.member;
+  }
+  bool Value(std::size_t offset) {
+    Record(CurrentPointer(), offset);
+    return true;
+  }
+  bool Open(bool is_array) {
+    std::string pointer = CurrentPointer();
+    Record(pointer, locator_.BracketStart());
+    frames_.push_back(Frame{is_array, std::move(pointer), 0, {}});
+    return true;
+  }
+  bool Close() {
+    frames_.pop_back();
+    return true;
+  }
+  void Record(const std::string& pointer, std::size_t offset) {
+    if (wanted_.count(pointer) && !found_[pointer].value) found_[pointer].value = offset;
+  }
+
+  TokenLocator& locator_;
+  const std::set<std::string>& wanted_;
+  std::vector<Frame> frames_;
+  std::map<std::string, Place> found_;
+};
+
+std::string ParentPointer(const std::string& pointer) {
+  std::size_t slash = pointer.rfind('/');
+  return slash == std::string::npos ? "" : pointer.substr(0, slash);
+}
+
+}  // namespace
+
+std::optional<Json> ParseDocument(std::string_view text, const ParseLimits& limits,
+                                  Diagnostics& diags) {
+  TokenLocator locator(text);
+  DomBuilder builder(text, locator, limits, diags);
+  RunSax(text, locator, builder);
+  if (builder.failed()) return std::nullopt;
+  return std::move(builder.root());
+}
+
+void ResolveLocations(std::string_view file, std::string_view text,
+                      std::vector<Diagnostic>& diagnostics) {
+  std::set<std::string> wanted;
+  for (const Diagnostic& d : diagnostics) {
+    if (d.offset) continue;
+    for (std::string p = d.pointer;; p = ParentPointer(p)) {
+      wanted.insert(p);
+      if (p.empty()) break;
+    }
+  }
+  std::map<std::string, PointerFinder::Place> found;
+  if (!wanted.empty()) {
+    TokenLocator locator(text);
+    PointerFinder finder(locator, wanted);
+    RunSax(text, locator, finder);
+    found = std::move(finder.found());
+  }
+  for (Diagnostic& d : diagnostics) {
+    d.file = std::string(file);
+    std::size_t offset = 0;
+    if (d.offset) {
+      offset = *d.offset;
+    } else {
+      for (std::string p = d.pointer;; p = ParentPointer(p)) {
+        auto it = found.find(p);
+        if (it != found.end()) {
+          const PointerFinder::Place& place = it->second;
+          auto chosen = (d.at_key && p == d.pointer && place.key) ? place.key : place.value;
+          if (!chosen) chosen = place.key ? place.key : place.value;
+          if (chosen) {
+            offset = *chosen;
+            break;
+          }
+        }
+        if (p.empty()) break;
+      }
+    }
+    LineColumn lc = OffsetToLineColumn(text, offset);
+    d.line = lc.line;
+    d.column = lc.column;
+  }
+}
+
+}  // namespace mtaroute

@@ -1,0 +1,154 @@
+// Cross-reference and consistency rules over the whole policy.
+#include "policy/validate.h"
+
+#include <map>
+
+#include <fmt/format.h>
+
+#include "util/text.h"
+
+namespace mtaroute {
+namespace {
+
+std::vector<std::string> RelayNames(const Policy& policy) {
+  std::vector<std::string> names = {std::string(kDirect)};
+  for (const Relay& relay : policy.relays) names.push_back(relay.name);
+  return names;
+}
+
+void CheckRelayReference(const Policy& policy, const std::string& name, const std::string& pointer,
+                         Diagnostics& diags) {
+  if (name == kDirect || policy.FindRelay(name)) return;
+  std::vector<std::string> names = RelayNames(policy);
+  std::string message = fmt::format("relay {} is not defined", Quote(name));
+  std::string suggestion = Suggest(name, names);
+  if (!suggestion.empty()) message += fmt::format(" (did you mean {}?)", Quote(suggestion));
+  diags.Error("unknown-relay", pointer, message,
+              policy.relays.empty()
+                  ? "define it under \"relays\", or use \"direct\" for normal MX delivery"
+                  : fmt::format("defined relays: {}; \"direct\" means normal MX delivery",
+                                fmt::join(names.begin() + 1, names.end(), ", ")));
+}
+
+void CheckReferences(const Policy& policy, Diagnostics& diags) {
+  for (const Route& route : policy.routes) {
+    if (!route.relay.empty()) CheckRelayReference(policy, route.relay, route.pointer + "/relay", diags);
+  }
+  if (!policy.default_pointer.empty()) {
+    CheckRelayReference(policy, policy.default_route, policy.default_pointer, diags);
+  }
+  for (const Relay& relay : policy.relays) {
+    bool used = policy.default_route == relay.name;
+    for (const Route& route : policy.routes) used = used || route.relay == relay.name;
+    if (!used) {
+      diags
+          .Warning("unused-relay", relay.pointer,
+                   fmt::format("relay {} is defined but no route or default uses it",
+                               Quote(relay.name)),
+                   "remove it, or name it in a route's \"relay\" or in \"default\"")
+          .at_key = true;
+    }
+  }
+}
+
+// Postfix keeps the first of two transport keys, qmail the last: a domain in two routes
+// would be routed differently by the two MTAs, so both places are named.
+void CheckDuplicateDomains(const Policy& policy, Diagnostics& diags) {
+  struct First {
+    const Domain* domain;
+    std::size_t route;
+  };
+  std::map<std::string, First> seen;
+  for (std::size_t i = 0; i < policy.routes.size(); ++i) {
+    for (const Domain& domain : policy.routes[i].domains) {
+      auto [it, inserted] = seen.emplace(domain.name, First{&domain, i});
+      if (inserted) continue;
+      std::size_t first = it->second.route;
+      diags.Error("duplicate-domain", domain.pointer,
+                  fmt::format("domain {} is already routed by route {}; a domain may stand in "
+                              "one route only",
+                              Quote(domain.name), first + 1),
+                  "Postfix would use the first route and qmail the last: remove one of them");
+      diags.Note("duplicate-domain", it->second.domain->pointer,
+                 fmt::format("domain {} is first routed here, by route {}; route {} repeats it",
+                             Quote(domain.name), first + 1, i + 1));
+    }
+  }
+}
+
+void CheckRelaySettings(const Relay& relay, Diagnostics& diags) {
+  if (relay.mx && relay.host.IsAddress()) {
+    diags.Error("mx-on-address", relay.pointer + "/mx",
+                fmt::format("relay {} has \"mx\": true but its host {} is an IP address, which "
+                            "has no MX record",
+                            Quote(relay.name), Quote(relay.host.text)),
+                "remove \"mx\" or give a domain whose MX hosts are the relays");
+  }
+  if (relay.auth && !(relay.tls && TlsIsMandatory(*relay.tls))) {
+    diags.Warning("auth-without-tls", relay.auth->pointer,
+                  fmt::format("relay {} authenticates without mandatory TLS: the password may "
+                              "cross the network in the clear",
+                              Quote(relay.name)),
+                  "set \"tls\": \"encrypt\" (or dane, verify, secure) on this relay");
+  }
+}
+
+}  // namespace
+
+void ValidatePolicy(const Policy& policy, Diagnostics& diags) {
+  CheckReferences(policy, diags);
+  CheckDuplicateDomains(policy, diags);
+  for (const Relay& relay : policy.relays) CheckRelaySettings(relay, diags);
+  CheckQmailSupport(policy, QmailCheck::kWarn, diags);
+}
+
+namespace {
+
+// What stock qmail-remote cannot do with this relay, or "" when it can.
+std::string QmailLimitation(const Relay& relay) {
+  std::vector<std::string> problems;
+  if (relay.host.kind == Host::Kind::kIpv6) problems.push_back("an IPv6 host");
+  if (relay.auth) problems.push_back("SMTP AUTH");
+  if (relay.tls && TlsIsMandatory(*relay.tls)) {
+    problems.push_back(fmt::format("TLS \"{}\"", TlsLevelName(*relay.tls)));
+  }
+  if (relay.mx) problems.push_back("an MX lookup (\"mx\": true)");
+  return problems.empty() ? "" : fmt::format("{}", fmt::join(problems, ", "));
+}
+
+}  // namespace
+
+void CheckQmailSupport(const Policy& policy, QmailCheck mode, Diagnostics& diags) {
+  Severity severity = mode == QmailCheck::kError ? Severity::kError : Severity::kWarning;
+  auto report = [&](const std::string& relay_name, const std::string& pointer,
+                    std::string_view who) {
+    const Relay* relay = policy.FindRelay(relay_name);
+    if (!relay) return;
+    std::string limitation = QmailLimitation(*relay);
+    if (limitation.empty()) return;
+    diags.Add(severity, "qmail-unsupported", pointer,
+              fmt::format("{} uses relay {}, which needs {}: stock qmail-remote cannot do that",
+                          who, Quote(relay->name), limitation),
+              "gen qmail refuses this route; use Postfix for it, or a relay stock qmail can "
+              "reach (IPv4 or host name, no auth, no required TLS)");
+  };
+  for (std::size_t i = 0; i < policy.routes.size(); ++i) {
+    const Route& route = policy.routes[i];
+    report(route.relay, route.pointer + "/relay", fmt::format("route {}", i + 1));
+  }
+  if (!policy.default_pointer.empty()) {
+    report(policy.default_route, policy.default_pointer, "the default route");
+  }
+  for (const Origin& origin : policy.origins) {
+    for (const NetworkEntry& entry : origin.networks) {
+      if (entry.network.address.family != Family::kV6) continue;
+      diags.Add(severity, "qmail-unsupported", entry.pointer,
+                fmt::format("origin network {} is IPv6: ucspi-tcp's tcp.smtp has no IPv6",
+                            entry.network.ToCompactString()),
+                "Postfix's mynetworks can list it; for gen qmail, serve IPv6 origins otherwise "
+                "and remove the network");
+    }
+  }
+}
+
+}  // namespace mtaroute

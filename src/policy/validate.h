@@ -1,0 +1,19 @@
+// Checks across the decoded policy: relay references, duplicate domains, relay settings that
+// work against each other, and what stock qmail cannot do. SPF rules live in spf_check.h.
+#pragma once
+
+#include "diag/diagnostics.h"
+#include "policy/policy.h"
+
+namespace mtaroute {
+
+// How to report what stock qmail cannot do: a warning for lint, an error for gen qmail.
+enum class QmailCheck { kWarn, kError };
+
+void ValidatePolicy(const Policy& policy, Diagnostics& diags);
+
+// One diagnostic per route (and for the default, and per IPv6 origin network) that stock
+// qmail-remote / ucspi-tcp cannot carry out.
+void CheckQmailSupport(const Policy& policy, QmailCheck mode, Diagnostics& diags);
+
+}  // namespace mtaroute

@@ -1,0 +1,150 @@
+// Implementation of the text helpers: quoting, edit distance, unsafe characters, positions.
+#include "util/text.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace mtaroute {
+
+std::string Quote(std::string_view text, std::size_t max_bytes) {
+  std::string out = "\"";
+  std::size_t shown = 0;
+  for (unsigned char c : text) {
+    if (shown >= max_bytes) {
+      out += "...";
+      break;
+    }
+    ++shown;
+    switch (c) {
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      default:
+        if (c < 0x20 || c == 0x7f) {
+          out += fmt::format("\\x{:02x}", c);
+        } else {
+          out += static_cast<char>(c);  // UTF-8 is valid: the JSON lexer checked it
+        }
+    }
+  }
+  return out + "\"";
+}
+
+std::size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string Suggest(std::string_view word, const std::vector<std::string>& candidates) {
+  // Like ninja's SpellcheckString: a small absolute budget, scaled for long words.
+  const std::size_t budget = std::max<std::size_t>(2, word.size() / 3);
+  std::string best;
+  std::size_t best_distance = budget + 1;
+  for (const std::string& candidate : candidates) {
+    std::size_t distance = EditDistance(word, candidate);
+    if (distance < best_distance) {
+      best_distance = distance;
+      best = candidate;
+    }
+  }
+  return best;
+}
+
+namespace {
+
+std::string DescribeByte(unsigned char c) {
+  switch (c) {
+    case ' ': return "a space";
+    case '\t': return "a tab (U+0009)";
+    case '\n': return "a line feed (U+000A)";
+    case '\r': return "a carriage return (U+000D)";
+    case '\f': return "a form feed (U+000C)";
+    case '\v': return "a vertical tab (U+000B)";
+    default: break;
+  }
+  if (c < 0x20 || c == 0x7f) return fmt::format("a control character (U+{:04X})", c);
+  return fmt::format("\"{}\"", static_cast<char>(c));
+}
+
+bool IsUnsafeByte(unsigned char c) {
+  if (c <= 0x20 || c == 0x7f) return true;
+  switch (c) {
+    case '#': case ':': case '[': case ']': case '@': case '"': case '\\': case ',': case '=':
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Unicode white space and line separators that some tools treat as line breaks.
+std::string_view UnsafeSequence(std::string_view text, std::size_t i) {
+  static constexpr std::string_view kSequences[] = {
+      "\xc2\x85",      // U+0085 next line
+      "\xc2\xa0",      // U+00A0 no-break space
+      "\xe2\x80\xa8",  // U+2028 line separator
+      "\xe2\x80\xa9",  // U+2029 paragraph separator
+      "\xe3\x80\x80",  // U+3000 ideographic space
+      "\xef\xbb\xbf",  // U+FEFF byte order mark
+  };
+  for (std::string_view seq : kSequences) {
+    if (text.substr(i, seq.size()) == seq) return seq;
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string FindUnsafeCharacter(std::string_view text, std::string_view allowed) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    if (IsUnsafeByte(c) && allowed.find(static_cast<char>(c)) == std::string_view::npos) return fmt::format("{} at byte {}", DescribeByte(c), i + 1);
+    if (std::string_view seq = UnsafeSequence(text, i); !seq.empty()) {
+      return fmt::format("a Unicode space or line separator at byte {}", i + 1);
+    }
+  }
+  return {};
+}
+
+LineColumn OffsetToLineColumn(std::string_view text, std::size_t offset) {
+  LineColumn lc;
+  offset = std::min(offset, text.size());
+  for (std::size_t i = 0; i < offset; ++i) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c == '\n') {
+      ++lc.line;
+      lc.column = 1;
+    } else if ((c & 0xc0) != 0x80) {  // count code points, not continuation bytes
+      ++lc.column;
+    }
+  }
+  return lc;
+}
+
+std::string PointerToken(std::string_view key) {
+  std::string out;
+  for (char c : key) {
+    if (c == '~') {
+      out += "~0";
+    } else if (c == '/') {
+      out += "~1";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace mtaroute
