@@ -22,6 +22,7 @@ int RunCli(int argc, char** argv) {
       "unreadable input.\nRun 'mtaroute COMMAND --help' for a command's options.");
   int exit_code = kExitOk;
   AddLintCommand(app, exit_code);
+  AddGenCommand(app, exit_code);
   AddSchemaCommand(app, exit_code);
   try {
     app.parse(argc, argv);

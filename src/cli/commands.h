@@ -7,5 +7,6 @@ namespace mtaroute {
 
 void AddLintCommand(CLI::App& app, int& exit_code);
 void AddSchemaCommand(CLI::App& app, int& exit_code);
+void AddGenCommand(CLI::App& app, int& exit_code);
 
 }  // namespace mtaroute

@@ -26,7 +26,8 @@ NameResult NormalizeDomain(std::string_view input);
 NameResult NormalizeHostName(std::string_view input);
 
 // The Unicode form of an A-label domain for display ("xn--bcher-kva.example" ->
-// "bücher.example"); the input unchanged when it has no A-label or cannot be converted.
+// "bücher.example"); the input unchanged when it has no A-label or cannot be converted,
+// including A-labels whose Unicode form does not encode back to them ("xn--abc.example").
 std::string DomainForDisplay(std::string_view a_label_domain);
 
 }  // namespace mtaroute

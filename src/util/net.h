@@ -60,15 +60,16 @@ std::vector<Network> RemoveCoveredNetworks(const std::vector<Network>& networks)
 
 // ucspi-tcp tcprules has no CIDR. Returns the fewest patterns that together match exactly the
 // addresses of an IPv4 network: "192.0.2.5" (exact), "198.51.100." (prefix ending in a dot),
-// "203.0.113.8-15" (range in the last given part), "10.16-31." (range then dot), as the real
-// tcprules accepts them (tests check with tcprules and tcprulescheck). Ascending order.
-// IPv4 only: callers reject IPv6 first.
+// "203.0.113.8-15" (range in the last given part), "10.16-31." (range then dot), "0-255." for
+// /0, as the real tcprules 0.88 accepts them (checked with tcprules and tcprulescheck; see
+// net.cc). Since tcprules expands a range followed by a dot, this is always one pattern.
+// Ascending order. IPv4 only: callers reject IPv6 first (an IPv6 network gives no pattern).
 std::vector<std::string> TcprulesPatterns(const Network& network);
 
 // Why an address range should not stand in a public SPF record, or "" when it may:
-// "private (RFC 1918)", "loopback", "documentation (RFC 5737)", "link-local", "unique local",
-// "shared address space (RFC 6598)", "unspecified", "multicast", ... The network is flagged
-// when it overlaps such a range.
+// "private (RFC 1918)", "loopback", "documentation (RFC 5737)", "link-local", "unique local
+// (RFC 4193)", "shared address space (RFC 6598)", "unspecified", "multicast", ... The network
+// is flagged when it overlaps such a range (contains it or lies inside it).
 std::string SpecialPurposeRange(const Network& network);
 
 }  // namespace mtaroute

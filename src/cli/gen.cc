@@ -1,0 +1,208 @@
+// `mtaroute gen TARGET POLICY`: every lint check first, then the target's files to stdout,
+// to one file (--only), into a directory all or nothing (--out), or compared with a
+// directory (--check). Nothing is written when any error is found.
+#include <iostream>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "cli/app.h"
+#include "cli/commands.h"
+#include "cli/diff.h"
+#include "cli/input.h"
+#include "cli/secrets.h"
+#include "cli/templates.h"
+#include "cli/writer.h"
+#include "diag/render.h"
+#include "emit/output.h"
+#include "policy/analyze.h"
+#include "policy/validate.h"
+
+namespace mtaroute {
+namespace {
+
+struct GenOptions {
+  std::string target;
+  std::string policy;
+  std::string out_dir;
+  std::string only;
+  bool check = false;
+  std::string table_type = "hash";
+  std::string config_dir = "/etc/postfix";
+  std::string spf_format = "zone";
+  std::string template_dir;
+  std::size_t max_size = ParseLimits{}.max_file_bytes;
+};
+
+// Lint, plus what only this target refuses; prints diagnostics to stderr. False on errors.
+bool CheckPolicy(const GenOptions& options, const InputFile& input, Analysis& analysis) {
+  Diagnostics& diags = analysis.diags;
+  // qmail's limits are warnings in lint; for gen qmail they are errors, elsewhere noise.
+  std::erase_if(diags.items(), [](const Diagnostic& d) { return d.rule == "qmail-unsupported"; });
+  if (options.target == "qmail" && analysis.policy) {
+    Diagnostics qmail;
+    CheckQmailSupport(*analysis.policy, QmailCheck::kError, qmail);
+    ResolveLocations(input.name, input.text, qmail.items());
+    for (Diagnostic& d : qmail.items()) diags.Add(d.severity, d.rule, d.pointer, d.message, d.hint) = d;
+    diags.SortByLocation();
+  }
+  std::cerr << RenderText(diags.items());
+  return !diags.HasErrors() && analysis.policy;
+}
+
+// Secrets are read only when sasl_passwd will really be produced or compared.
+bool ReadSecrets(const GenOptions& options, const InputFile& input, const Policy& policy,
+                 EmitContext& context) {
+  if (options.target != "postfix" || (!options.only.empty() && options.only != "sasl_passwd")) {
+    return true;
+  }
+  Diagnostics diags;
+  context.passwords = ReadRelaySecrets(policy, diags);
+  ResolveLocations(input.name, input.text, diags.items());
+  std::cerr << RenderText(diags.items());
+  return !diags.HasErrors();
+}
+
+std::string Shown(const OutputFile& file, std::string_view text) {
+  return file.mask ? file.mask(text) : std::string(text);
+}
+
+int PrintAll(const std::vector<OutputFile>& files) {
+  if (files.size() == 1 && !files[0].secret) {
+    std::cout << files[0].content;
+    return kExitOk;
+  }
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    if (i > 0) std::cout << "\n";
+    std::cout << fmt::format("# ==> {} <=={}\n", files[i].name,
+                             files[i].secret ? " (secrets masked; --only shows them)" : "");
+    std::cout << Shown(files[i], files[i].content);
+  }
+  return kExitOk;
+}
+
+int PrintOnly(const std::vector<OutputFile>& files, const std::string& name) {
+  std::vector<std::string> names;
+  for (const OutputFile& file : files) {
+    if (file.name == name) {
+      std::cout << file.content;
+      return kExitOk;
+    }
+    names.push_back(file.name);
+  }
+  std::cerr << fmt::format("mtaroute: this policy generates no file {}; it generates: {}\n",
+                           name, fmt::join(names, ", "));
+  return kExitUsage;
+}
+
+int Check(const std::vector<OutputFile>& files, const std::string& dir) {
+  bool drift = false;
+  for (const OutputFile& file : files) {
+    std::optional<std::string> deployed = ReadExisting(dir, file.name);
+    if (deployed == file.content) continue;
+    drift = true;
+    std::string old_name = fmt::format("{}/{}", dir, file.name);
+    if (!deployed) old_name += " (missing)";
+    std::cout << UnifiedDiff(Shown(file, deployed.value_or("")), Shown(file, file.content),
+                             old_name, "generated");
+  }
+  return drift ? kExitFindings : kExitOk;
+}
+
+int WriteOut(const Target& target, const std::vector<OutputFile>& files, const std::string& dir,
+             const EmitContext& context) {
+  WriteResult result = WriteFiles(dir, files);
+  if (!result.error.empty()) {
+    std::cerr << fmt::format("mtaroute: nothing written: {}\n", result.error);
+    return kExitFindings;
+  }
+  if (result.changed.empty()) {
+    std::cout << fmt::format("{}: all {} files are up to date; nothing to install\n", dir,
+                             files.size());
+    return kExitOk;
+  }
+  std::cout << fmt::format("{}: wrote {}\n", dir, fmt::join(result.changed, ", "));
+  std::cout << target.install_steps(result.changed, dir, context);
+  return kExitOk;
+}
+
+int RunGen(const GenOptions& options) {
+  if (options.check && options.out_dir.empty()) {
+    std::cerr << "mtaroute: --check compares with a directory: give it with --out DIR\n";
+    return kExitUsage;
+  }
+  InputFile input = ReadInputFile(options.policy, options.max_size);
+  if (!input.error.empty() || input.too_large) {
+    std::cerr << fmt::format("mtaroute: cannot read {}: {}\n", options.policy,
+                             input.too_large ? "larger than --max-size" : input.error);
+    return input.too_large ? kExitFindings : kExitUsage;
+  }
+  ParseLimits limits;
+  limits.max_file_bytes = options.max_size;
+  Analysis analysis = AnalyzePolicy(input.name, input.text, limits);
+  if (!CheckPolicy(options, input, analysis)) return kExitFindings;
+  EmitContext context;
+  context.policy_file = input.name;
+  context.table_type = options.table_type;
+  context.config_dir = options.config_dir;
+  context.spf_format = options.spf_format;
+  if (std::string error = LoadTemplates(options.template_dir, context); !error.empty()) {
+    std::cerr << "mtaroute: " << error << "\n";
+    return kExitFindings;
+  }
+  if (!ReadSecrets(options, input, *analysis.policy, context)) return kExitFindings;
+  const Target& target = *FindTarget(options.target);
+  std::vector<OutputFile> files = target.emit(*analysis.policy, context);
+  if (!options.only.empty()) return PrintOnly(files, options.only);
+  if (options.check) return Check(files, options.out_dir);
+  if (!options.out_dir.empty()) return WriteOut(target, files, options.out_dir, context);
+  return PrintAll(files);
+}
+
+CLI::App* AddTarget(CLI::App& gen, const std::string& name, const std::string& help,
+                    std::shared_ptr<GenOptions> options, int& exit_code) {
+  CLI::App* sub = gen.add_subcommand(name, help);
+  sub->add_option("POLICY", options->policy, "Policy file ('-' for standard input)")->required();
+  CLI::Option* out = sub->add_option("--out", options->out_dir,
+                                     "Write the files into DIR, all or nothing, each atomically");
+  sub->add_option("--only", options->only, "Print only this file, exactly as --out writes it")
+      ->excludes(out);
+  sub->add_flag("--check", options->check,
+                "Write nothing; diff the files in --out DIR against the generated ones; exit 1 "
+                "on any difference");
+  sub->add_option("--template-dir", options->template_dir,
+                  "Directory whose templates (header.txt, main.cf.txt) override the built-in ones");
+  sub->add_option("--max-size", options->max_size, "Largest policy file read, in bytes");
+  sub->callback([options, name, &exit_code] {
+    options->target = name;
+    exit_code = RunGen(*options);
+  });
+  return sub;
+}
+
+}  // namespace
+
+void AddGenCommand(CLI::App& app, int& exit_code) {
+  CLI::App* gen = app.add_subcommand("gen", "Generate configuration for a target.");
+  gen->require_subcommand(1);
+  auto options = std::make_shared<GenOptions>();
+  CLI::App* postfix = AddTarget(*gen, "postfix",
+                                "Postfix: transport, main.cf settings, sasl_passwd, tls_policy, "
+                                "mynetworks (relay side).",
+                                options, exit_code);
+  postfix->add_option("--table-type", options->table_type, "Lookup table type for the tables")
+      ->check(CLI::IsMember({"hash", "lmdb", "cdb", "texthash", "btree"}))
+      ->default_str("hash");
+  postfix->add_option("--config-dir", options->config_dir,
+                      "Where the tables will live on the server (paths in main.cf)")
+      ->default_str("/etc/postfix");
+  AddTarget(*gen, "qmail", "qmail: control/smtproutes, and tcp.smtp for the relay side.", options,
+            exit_code);
+  CLI::App* spf = AddTarget(*gen, "spf", "SPF TXT records for the sender domains.", options,
+                            exit_code);
+  spf->add_option("--format", options->spf_format, "zone (BIND lines), txt (the value), json")
+      ->check(CLI::IsMember({"zone", "txt", "json"}))
+      ->default_str("zone");
+}
+
+}  // namespace mtaroute
