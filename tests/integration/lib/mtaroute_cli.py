@@ -1,0 +1,81 @@
+"""Running the built mtaroute in tests: where it is, and example policies made runnable.
+
+The examples name secret files under /etc/mtaroute and environment variables; tests copy a
+policy into a temporary directory, point its password files at test secrets there, and run
+mtaroute from that directory so that outputs name the policy as "NAME.json".
+"""
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+
+SOURCE_DIR = Path(os.environ.get("MTAROUTE_SOURCE_DIR", Path(__file__).resolve().parents[3]))
+MTAROUTE = os.environ.get("MTAROUTE", str(SOURCE_DIR / "build" / "mtaroute"))
+EXAMPLES = sorted((SOURCE_DIR / "examples").glob("*.json"))
+TEST_PASSWORD = "golden:pass word%!"  # a ':' and a space: both must survive sasl_passwd
+
+
+def run(args, cwd=None, env_extra=None, timeout=60, input_bytes=None):
+    """Runs mtaroute with args; returns the CompletedProcess (bytes)."""
+    env = dict(os.environ)
+    env.update(env_extra or {})
+    return subprocess.run([MTAROUTE, *args], cwd=cwd, env=env, capture_output=True,
+                          timeout=timeout, input=input_bytes)
+
+
+def strip_comments(text):
+    """Removes // and /* */ comments outside JSON strings."""
+    out, i, n, in_string = [], 0, len(text), False
+    while i < n:
+        c = text[i]
+        if in_string:
+            out.append(c)
+            if c == "\\" and i + 1 < n:
+                out.append(text[i + 1])
+                i += 1
+            elif c == '"':
+                in_string = False
+        elif c == '"':
+            in_string = True
+            out.append(c)
+        elif text.startswith("//", i):
+            while i < n and text[i] != "\n":
+                i += 1
+            continue
+        elif text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            i = n if end < 0 else end + 2
+            continue
+        else:
+            out.append(c)
+        i += 1
+    return "".join(out)
+
+
+def load_policy(path):
+    return json.loads(strip_comments(Path(path).read_text(encoding="utf-8")))
+
+
+def runnable_copy(example, directory):
+    """Copies example into directory with its password files pointing at test secrets there.
+
+    Returns (policy_name, env) where env sets every password_env variable to TEST_PASSWORD.
+    The text is changed only in password_file values, so lines and columns stay put.
+    """
+    directory = Path(directory)
+    text = Path(example).read_text(encoding="utf-8")
+    env = {}
+    policy = load_policy(example)
+    for name, relay in policy.get("relays", {}).items():
+        auth = relay.get("auth", {})
+        if "password_file" in auth:
+            secret = directory / f"{name}.secret"
+            secret.write_text(TEST_PASSWORD + "\n")
+            secret.chmod(0o600)
+            text = text.replace(json.dumps(auth["password_file"]), json.dumps(str(secret)))
+        if "password_env" in auth:
+            env[auth["password_env"]] = TEST_PASSWORD
+    target = directory / Path(example).name
+    target.write_text(text, encoding="utf-8")
+    return target.name, env
