@@ -47,6 +47,39 @@ bool IsNumberChar(char c) {
   return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
 }
 
+// The opening quote of the string token whose closing quote ends just before `end`: the
+// nearest earlier quote not escaped by an odd run of backslashes (strings hold no raw quotes).
+std::size_t StringStartBefore(std::string_view text, std::size_t end) {
+  std::size_t i = end >= 2 ? end - 2 : 0;
+  while (i > 0) {
+    if (text[i] == '"') {
+      std::size_t slashes = 0;
+      while (i > slashes && text[i - 1 - slashes] == '\\') ++slashes;
+      if (slashes % 2 == 0) return i;
+    }
+    --i;
+  }
+  return 0;
+}
+
+// nlohmann reports how far it read when it failed: point at the start of the unexpected
+// token (a string, a number, a bad literal), at the bad byte inside a string, or at the end.
+std::size_t ErrorOffset(std::string_view text, std::size_t position, const std::string& what) {
+  position = std::min(position, text.size());
+  if (what.find("unexpected end of input") != std::string::npos) return position;
+  std::size_t offset = position > 0 ? position - 1 : 0;
+  if (what.find("unexpected string literal") != std::string::npos) {
+    return StringStartBefore(text, position);
+  }
+  if (what.find("unexpected number literal") != std::string::npos) {
+    offset = position;
+    while (offset > 0 && IsNumberChar(text[offset - 1])) --offset;
+  } else if (what.find("invalid literal") != std::string::npos) {
+    while (offset > 0 && text[offset - 1] >= 'a' && text[offset - 1] <= 'z') --offset;
+  }
+  return offset;
+}
+
 // Offsets of the token the lexer has just read, found by looking back from the read position.
 class TokenLocator {
  public:
@@ -57,18 +90,7 @@ class TokenLocator {
 
   // A string token ends at the closing quote just read; its opening quote is the nearest
   // earlier quote not escaped by an odd run of backslashes (strings hold no raw quotes).
-  std::size_t StringStart() const {
-    std::size_t i = Read() >= 2 ? Read() - 2 : 0;
-    while (i > 0) {
-      if (text_[i] == '"') {
-        std::size_t slashes = 0;
-        while (i > slashes && text_[i - 1 - slashes] == '\\') ++slashes;
-        if (slashes % 2 == 0) return i;
-      }
-      --i;
-    }
-    return 0;
-  }
+  std::size_t StringStart() const { return StringStartBefore(text_, Read()); }
   // Numbers are followed by one look-ahead character (not part of the number), or the end.
   std::size_t NumberStart() const {
     std::size_t i = Read();
@@ -142,7 +164,7 @@ class DomBuilder : public nlohmann::json_sax<Json> {
     if (std::size_t colon = what.find(": ", what.find("column")); colon != std::string::npos) {
       what = what.substr(colon + 2);
     }
-    std::size_t offset = position > 0 ? position - 1 : 0;
+    std::size_t offset = ErrorOffset(text_, position, what);
     Diagnostic& d = diags_.Error("json-syntax", "", fmt::format("invalid JSON: {}", what),
                                  SyntaxHint(offset));
     d.offset = offset;
