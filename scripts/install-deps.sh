@@ -3,11 +3,18 @@
 # default) for the build and every test, real programs included. Idempotent; run as root.
 set -eu
 BUILD_PACKAGES="cmake ninja-build g++ pkg-config libcli11-dev libfmt-dev nlohmann-json3-dev
-  catch2 libidn2-dev"
+  catch2 libidn2-dev zlib1g-dev"
 # Real programs the tests run (never mocked), and what the tests themselves use.
 TEST_PACKAGES="postfix postfix-lmdb postfix-cdb libsasl2-modules ucspi-tcp bind9-utils nsd
   python3 python3-spf python3-dnspython python3-aiosmtpd python3-jsonschema openssl
-  util-linux iproute2 procps"
+  util-linux iproute2 procps
+  clang libclang-rt-14-dev
+  man-db groff-base dpkg-dev binutils zsh bash"
+# clang and libclang-rt-14-dev (libFuzzer, clang's sanitizer runtimes): scripts/fuzz.sh.
+# man-db, groff-base, dpkg-dev, binutils, zsh, bash: test_install.py (man -l, cpack's
+# dpkg-shlibdeps, readelf, the completion scripts).
+# Not here on purpose: pflogsumm and time, for scripts/bench-triage.sh only (not a test); that
+# script installs them when missing.
 
 case "${1:-test}" in
   build) packages="$BUILD_PACKAGES" ;;

@@ -165,7 +165,7 @@ void Decoder::DecodeHost(const Json& value, const std::string& pointer, const st
     return;
   }
   if (!in_.SafeName(*text, pointer, fmt::format("the host of {}", what))) return;
-  if (text->find_first_not_of("0123456789.") == std::string::npos) {
+  if (!text->empty() && text->find_first_not_of("0123456789.") == std::string::npos) {
     diags_.Error("bad-host", pointer,
                  fmt::format("host {} of {} is not a valid IPv4 address", Quote(*text), what),
                  "write four decimal numbers from 0 to 255 without leading zeros");
@@ -250,11 +250,15 @@ std::optional<Domain> Decoder::DecodeDomain(const std::string& text, const std::
                                             std::string_view what) {
   if (!in_.SafeName(text, pointer, what)) return std::nullopt;
   if (text.find('*') != std::string::npos) {
-    std::string rest = text.rfind("*.", 0) == 0 ? text.substr(2) : text;
+    std::string rest = text.rfind("*.", 0) == 0 ? text.substr(2) : "";
+    bool simple = !rest.empty() && rest.find('*') == std::string::npos;
     diags_.Error("wildcard-domain", pointer,
                  fmt::format("{} {} is a wildcard; routes take domains", what, Quote(text)),
-                 fmt::format("write {} and set \"subdomains\": true to route its subdomains too",
-                             Quote(rest)));
+                 simple ? fmt::format("write {} and set \"subdomains\": true to route its "
+                                      "subdomains too",
+                                      Quote(rest))
+                        : "name the domain itself and set \"subdomains\": true to route the "
+                          "domains below it");
     return std::nullopt;
   }
   NameResult name = NormalizeDomain(text);
@@ -379,7 +383,8 @@ void Decoder::DecodeSpf(const Json& value, Policy& policy) {
       entry.include = DecodeDomains(*it, pointer + "/include", "\"include\"");
     }
     if (auto it = object.find("mechanisms"); it != object.end()) {
-      entry.mechanisms = in_.StringArray(*it, pointer + "/mechanisms", "\"mechanisms\"", nullptr);
+      entry.mechanisms = in_.StringArray(*it, pointer + "/mechanisms", "\"mechanisms\"",
+                                         &entry.mechanism_pointers);
     }
     if (auto it = object.find("all"); it != object.end()) {
       if (const std::string* all = in_.String(*it, pointer + "/all", "\"all\"")) entry.all = *all;

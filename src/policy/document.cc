@@ -164,6 +164,25 @@ class DomBuilder : public nlohmann::json_sax<Json> {
     if (std::size_t colon = what.find(": ", what.find("column")); colon != std::string::npos) {
       what = what.substr(colon + 2);
     }
+    // nlohmann echoes what it read raw (any bytes, any length): show it quoted and short.
+    // The token itself may hold a quote: it ends at "'; expected" or at the final quote.
+    constexpr std::string_view kLastRead = "; last read: '";
+    if (std::size_t last = what.find(kLastRead); last != std::string::npos) {
+      std::size_t start = last + kLastRead.size();
+      std::size_t end = what.rfind("'; expected");
+      if (end == std::string::npos || end < start) {
+        end = what.size() > start && what.back() == '\'' ? what.size() - 1 : std::string::npos;
+      }
+      std::string read = what.substr(start, end == std::string::npos ? std::string::npos
+                                                                      : end - start);
+      std::string rest = end == std::string::npos ? "" : what.substr(end + 1);
+      std::string cut;
+      if (read.size() > 40) {
+        read = read.substr(read.size() - 40);
+        cut = "...";  // only the end of what it read, which is where the error is
+      }
+      what = what.substr(0, last) + "; last read: " + cut + Quote(read) + rest;
+    }
     std::size_t offset = ErrorOffset(text_, position, what);
     Diagnostic& d = diags_.Error("json-syntax", "", fmt::format("invalid JSON: {}", what),
                                  SyntaxHint(offset));
@@ -343,6 +362,13 @@ std::string ParentPointer(const std::string& pointer) {
 
 std::optional<Json> ParseDocument(std::string_view text, const ParseLimits& limits,
                                   Diagnostics& diags) {
+  // nlohmann takes a NUL byte for the end of the input and would ignore the rest.
+  if (std::size_t nul = text.find('\0'); nul != std::string_view::npos) {
+    diags.Error("json-syntax", "", "invalid JSON: a NUL byte (U+0000) is not allowed in a policy",
+                "the file may be binary or in UTF-16; save it as UTF-8")
+        .offset = nul;
+    return std::nullopt;
+  }
   TokenLocator locator(text);
   DomBuilder builder(text, locator, limits, diags);
   RunSax(text, locator, builder);

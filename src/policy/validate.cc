@@ -64,6 +64,12 @@ void CheckDuplicateDomains(const Policy& policy, Diagnostics& diags) {
       auto [it, inserted] = seen.emplace(domain.name, First{&domain, i});
       if (inserted) continue;
       std::size_t first = it->second.route;
+      if (first == i) {
+        diags.Error("duplicate-domain", domain.pointer,
+                    fmt::format("domain {} is listed twice in route {}", Quote(domain.name), i + 1),
+                    "remove one of them");
+        continue;
+      }
       diags.Error("duplicate-domain", domain.pointer,
                   fmt::format("domain {} is already routed by route {}; a domain may stand in "
                               "one route only",
@@ -102,9 +108,6 @@ void ValidatePolicy(const Policy& policy, Diagnostics& diags) {
   CheckQmailSupport(policy, QmailCheck::kWarn, diags);
 }
 
-namespace {
-
-// What stock qmail-remote cannot do with this relay, or "" when it can.
 std::string QmailLimitation(const Relay& relay) {
   std::vector<std::string> problems;
   if (relay.host.kind == Host::Kind::kIpv6) problems.push_back("an IPv6 host");
@@ -115,8 +118,6 @@ std::string QmailLimitation(const Relay& relay) {
   if (relay.mx) problems.push_back("an MX lookup (\"mx\": true)");
   return problems.empty() ? "" : fmt::format("{}", fmt::join(problems, ", "));
 }
-
-}  // namespace
 
 void CheckQmailSupport(const Policy& policy, QmailCheck mode, Diagnostics& diags) {
   Severity severity = mode == QmailCheck::kError ? Severity::kError : Severity::kWarning;

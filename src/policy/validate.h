@@ -12,6 +12,10 @@ enum class QmailCheck { kWarn, kError };
 
 void ValidatePolicy(const Policy& policy, Diagnostics& diags);
 
+// What stock qmail-remote cannot do with this relay ("an IPv6 host, SMTP AUTH"), or "" when
+// it can. The qmail emitter uses it too, so it never writes a line qmail would get wrong.
+std::string QmailLimitation(const Relay& relay);
+
 // One diagnostic per route (and for the default, and per IPv6 origin network) that stock
 // qmail-remote / ucspi-tcp cannot carry out.
 void CheckQmailSupport(const Policy& policy, QmailCheck mode, Diagnostics& diags);

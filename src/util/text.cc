@@ -3,33 +3,69 @@
 
 #include <algorithm>
 #include <array>
+#include <utility>
 
 #include <fmt/format.h>
 
 namespace mtaroute {
 
+namespace {
+// Characters that look like nothing or like a plain space: shown escaped, never raw.
+constexpr std::pair<std::string_view, std::string_view> kInvisible[] = {
+    {"\xc2\x85", "\\u0085"},      {"\xc2\xa0", "\\u00a0"},      {"\xe2\x80\x8b", "\\u200b"},
+    {"\xe2\x80\xa8", "\\u2028"}, {"\xe2\x80\xa9", "\\u2029"}, {"\xe3\x80\x80", "\\u3000"},
+    {"\xef\xbb\xbf", "\\ufeff"},
+};
+
+// The length of the valid UTF-8 sequence at text[i], or 0 when it is not valid.
+std::size_t Utf8Length(std::string_view text, std::size_t i) {
+  unsigned char c = static_cast<unsigned char>(text[i]);
+  std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 && c >= 0xc2 ? 2 : (c >> 4) == 0xe ? 3
+                                  : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+  if (n == 0 || i + n > text.size()) return 0;
+  for (std::size_t k = 1; k < n; ++k) {
+    if ((static_cast<unsigned char>(text[i + k]) & 0xc0) != 0x80) return 0;
+  }
+  return n;
+}
+}  // namespace
+
 std::string Quote(std::string_view text, std::size_t max_bytes) {
   std::string out = "\"";
-  std::size_t shown = 0;
-  for (unsigned char c : text) {
-    if (shown >= max_bytes) {
+  for (std::size_t i = 0; i < text.size();) {
+    if (i >= max_bytes) {
       out += "...";
       break;
     }
-    ++shown;
-    switch (c) {
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          out += fmt::format("\\x{:02x}", c);
-        } else {
-          out += static_cast<char>(c);  // UTF-8 is valid: the JSON lexer checked it
-        }
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    std::size_t n = Utf8Length(text, i);
+    std::string_view escaped;
+    for (const auto& [raw, shown] : kInvisible) {
+      if (text.substr(i, raw.size()) == raw) escaped = shown;
     }
+    if (!escaped.empty()) {
+      out += escaped;
+    } else if (n == 0) {
+      out += fmt::format("\\x{:02x}", c);  // invalid UTF-8: keep every output valid
+      n = 1;
+    } else if (n > 1) {
+      out.append(text.substr(i, n));
+    } else {
+      switch (c) {
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        default:
+          if (c < 0x20 || c == 0x7f) {
+            out += fmt::format("\\x{:02x}", c);
+          } else {
+            out += static_cast<char>(c);
+          }
+      }
+    }
+    i += n;
   }
   return out + "\"";
 }

@@ -16,12 +16,32 @@ EXAMPLES = sorted((SOURCE_DIR / "examples").glob("*.json"))
 TEST_PASSWORD = "golden:pass word%!"  # a ':' and a space: both must survive sasl_passwd
 
 
+# What AddressSanitizer, LeakSanitizer and UBSan print (scripts/test.sh runs every test a
+# second time against a -DMTAROUTE_SANITIZE=ON build, with abort_on_error=1).
+SANITIZER_MARKERS = (b"ERROR: AddressSanitizer", b"ERROR: LeakSanitizer",
+                     b"SUMMARY: UndefinedBehaviorSanitizer", b": runtime error: ")
+
+
+def assert_not_crashed(proc, args=None):
+    """Raises AssertionError when proc died of a signal or printed a sanitizer report.
+
+    Tests often expect a non-zero status (1 = errors found); a crash or a sanitizer abort must
+    never pass for that.
+    """
+    stderr = proc.stderr if isinstance(proc.stderr, bytes) else (proc.stderr or "").encode()
+    if proc.returncode < 0 or any(marker in stderr for marker in SANITIZER_MARKERS):
+        raise AssertionError(f"{args or proc.args} crashed (status {proc.returncode}):\n"
+                             + stderr.decode("utf-8", "replace")[-4000:])
+
+
 def run(args, cwd=None, env_extra=None, timeout=60, input_bytes=None):
-    """Runs mtaroute with args; returns the CompletedProcess (bytes)."""
+    """Runs mtaroute with args; returns the CompletedProcess (bytes). Fails on a crash."""
     env = dict(os.environ)
     env.update(env_extra or {})
-    return subprocess.run([MTAROUTE, *args], cwd=cwd, env=env, capture_output=True,
+    proc = subprocess.run([MTAROUTE, *args], cwd=cwd, env=env, capture_output=True,
                           timeout=timeout, input=input_bytes)
+    assert_not_crashed(proc, args)
+    return proc
 
 
 def strip_comments(text):
