@@ -1,0 +1,112 @@
+// control/smtproutes, the routes qmail-remote reads at the start of every delivery:
+// `domain:relay:port`, `.domain:relay:port` for the subdomains, `domain:` for normal MX
+// delivery, `:relay:port` for every other domain. Lines are LF-terminated with no spaces and
+// comments stand on lines of their own (qmail keeps a `#` or a space that follows an entry).
+#include <algorithm>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "emit/header.h"
+#include "emit/qmail_emit.h"
+#include "policy/validate.h"
+
+namespace mtaroute {
+namespace {
+
+// The comment lines that head a route's group of entries.
+std::string RouteComment(const Route& route, std::size_t index, const Policy& policy) {
+  std::string what;
+  if (route.relay == kDirect) {
+    what = policy.default_route == kDirect
+               ? "direct (normal MX delivery)"
+               : "direct (normal MX delivery, not through the default relay)";
+  } else {
+    what = fmt::format("relay \"{}\"", route.relay);
+  }
+  std::string out = QmailComment(
+      fmt::format("route {}: {}{}", index + 1, what, route.subdomains ? ", with subdomains" : ""));
+  if (!route.note.empty()) out += QmailComment("note: " + route.note);
+  return out;
+}
+
+// Why no line can be written for this relay name ("" when one can): gen qmail has refused
+// both cases before the emitter runs, so this only keeps a wrong line out of the file.
+std::string Unwritable(const Policy& policy, const std::string& relay_name) {
+  if (relay_name == kDirect) return {};
+  const Relay* relay = policy.FindRelay(relay_name);
+  if (!relay) return fmt::format("not written: relay \"{}\" is not defined", relay_name);
+  std::string limitation = QmailLimitation(*relay);
+  if (limitation.empty()) return {};
+  return fmt::format("not written: relay \"{}\" needs {}, which stock qmail-remote cannot do",
+                     relay_name, limitation);
+}
+
+// What follows "key:" on the route's lines: "host:port", or "" for normal MX delivery.
+std::string RelayFieldFor(const Policy& policy, const std::string& relay_name) {
+  if (relay_name == kDirect) return {};
+  return QmailRelayField(*policy.FindRelay(relay_name));
+}
+
+std::string RouteLines(const Route& route, const Policy& policy, std::set<std::string>& written) {
+  std::string field = RelayFieldFor(policy, route.relay);
+  std::vector<std::string> names;
+  for (const Domain& domain : route.domains) names.push_back(domain.name);
+  std::sort(names.begin(), names.end());
+  std::string out;
+  for (const std::string& name : names) {
+    for (const std::string& key : {name, "." + name}) {
+      if (key.front() == '.' && !route.subdomains) continue;
+      if (!written.insert(key).second) continue;  // each key once; the first wins
+      out += fmt::format("{}:{}\n", key, field);
+    }
+  }
+  return out;
+}
+
+std::string DefaultLines(const Policy& policy) {
+  if (policy.default_route == kDirect) {
+    return QmailComment("no default route: every other domain by normal MX delivery");
+  }
+  std::string out = QmailComment(
+      fmt::format("default route: every other domain through relay \"{}\"", policy.default_route));
+  if (std::string why = Unwritable(policy, policy.default_route); !why.empty()) {
+    return out + QmailComment(why);
+  }
+  return out + ":" + RelayFieldFor(policy, policy.default_route) + "\n";
+}
+
+}  // namespace
+
+std::string QmailComment(std::string_view text) {
+  std::string line = "#";
+  if (!text.empty()) line += ' ';
+  for (char c : text) {
+    bool control = static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+    line += control ? '?' : c;
+  }
+  return line + "\n";
+}
+
+std::string QmailRelayField(const Relay& relay) {
+  return fmt::format("{}:{}", relay.host.text, relay.port);
+}
+
+std::string RenderSmtproutes(const Policy& policy, const EmitContext& context) {
+  std::string out =
+      RenderHeader(context.header_template, {context.policy_file, "smtproutes", "qmail"}, "#");
+  std::set<std::string> written;
+  for (std::size_t i = 0; i < policy.routes.size(); ++i) {
+    const Route& route = policy.routes[i];
+    if (route.domains.empty()) continue;
+    out += "\n" + RouteComment(route, i, policy);
+    if (std::string why = Unwritable(policy, route.relay); !why.empty()) {
+      out += QmailComment(why);
+      continue;
+    }
+    out += RouteLines(route, policy, written);
+  }
+  return out + "\n" + DefaultLines(policy);
+}
+
+}  // namespace mtaroute
