@@ -74,6 +74,7 @@ struct SpfEntry {
   Domain domain;
   std::vector<Domain> include;
   std::vector<std::string> mechanisms;  // as written; checked by the SPF rules
+  std::vector<std::string> mechanism_pointers;  // the JSON pointer of each mechanism
   std::string all = "~all";
   std::uint32_t ttl = 3600;
   std::string pointer;
