@@ -1,6 +1,10 @@
 // `mtaroute gen TARGET POLICY`: every lint check first, then the target's files to stdout,
 // to one file (--only), into a directory all or nothing (--out), or compared with a
 // directory (--check). Nothing is written when any error is found.
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cctype>
 #include <iostream>
 #include <memory>
 
@@ -95,17 +99,50 @@ int PrintOnly(const std::vector<OutputFile>& files, const std::string& name) {
   return kExitUsage;
 }
 
-int Check(const std::vector<OutputFile>& files, const std::string& dir) {
+// How a line of a deployed or generated file is shown in a --check diff: secret files through
+// their mask, and any password gen has read replaced wherever it stands (a comment, a
+// hand-edited line the mask does not recognise).
+LineFilter DiffFilter(const OutputFile& file, const EmitContext& context) {
+  if (!file.secret) return {};
+  return [&file, &context](std::string_view line) {
+    std::string shown = Shown(file, line);
+    constexpr std::string_view kMasked = "********";
+    for (const auto& [relay, password] : context.passwords) {
+      if (password.empty()) continue;
+      for (std::size_t at = shown.find(password); at != std::string::npos;
+           at = shown.find(password, at + kMasked.size())) {
+        shown.replace(at, password.size(), kMasked);
+      }
+    }
+    return shown;
+  };
+}
+
+// Exit 1 when a file differs, is missing or has another mode; 2 when one cannot be read.
+int Check(const std::vector<OutputFile>& files, const std::string& dir,
+          const EmitContext& context) {
   bool drift = false;
+  bool unreadable = false;
   for (const OutputFile& file : files) {
-    std::optional<std::string> deployed = ReadExisting(dir, file.name);
-    if (deployed == file.content) continue;
+    std::string path = fmt::format("{}/{}", dir, file.name);
+    ExistingFile deployed = ReadExisting(dir, file.name);
+    if (deployed.unreadable) {
+      std::cerr << fmt::format("mtaroute: cannot read {}: {}\n", path, deployed.problem);
+      unreadable = true;
+      continue;
+    }
+    unsigned mode = file.secret ? 0600 : 0644;
+    if (deployed.content && deployed.mode != mode) {
+      drift = true;
+      std::cout << fmt::format("{}: mode {:04o}, generated {:04o}\n", path, deployed.mode, mode);
+    }
+    if (deployed.content == file.content) continue;
     drift = true;
-    std::string old_name = fmt::format("{}/{}", dir, file.name);
-    if (!deployed) old_name += " (missing)";
-    std::cout << UnifiedDiff(Shown(file, deployed.value_or("")), Shown(file, file.content),
-                             old_name, "generated");
+    std::string old_name = deployed.content ? path : fmt::format("{} ({})", path, deployed.problem);
+    std::cout << UnifiedDiff(deployed.content.value_or(""), file.content, old_name, "generated",
+                             DiffFilter(file, context));
   }
+  if (unreadable) return kExitUsage;
   return drift ? kExitFindings : kExitOk;
 }
 
@@ -113,9 +150,11 @@ int WriteOut(const Target& target, const std::vector<OutputFile>& files, const s
              const EmitContext& context) {
   WriteResult result = WriteFiles(dir, files);
   if (!result.error.empty()) {
-    std::cerr << fmt::format("mtaroute: nothing written: {}\n", result.error);
+    std::cerr << fmt::format("mtaroute: {}{}\n", result.partial ? "" : "nothing written: ",
+                             result.error);
     return kExitFindings;
   }
+  if (!result.warning.empty()) std::cerr << "mtaroute: warning: " << result.warning << "\n";
   if (result.changed.empty()) {
     std::cout << fmt::format("{}: all {} files are up to date; nothing to install\n", dir,
                              files.size());
@@ -126,9 +165,36 @@ int WriteOut(const Target& target, const std::vector<OutputFile>& files, const s
   return kExitOk;
 }
 
+// gen postfix's main.cf holds only the settings to merge: written into a Postfix configuration
+// directory (one with a master.cf) it would replace the server's main.cf.
+bool IsPostfixConfigDir(const std::string& dir) {
+  struct stat st {};
+  return stat((dir + "/master.cf").c_str(), &st) == 0;
+}
+
+// --config-dir ends up in main.cf values and shell commands: an absolute path, plain characters.
+std::string CheckConfigDir(const std::string& dir) {
+  bool plain = std::all_of(dir.begin(), dir.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) ||
+           std::string_view("/._+-").find(c) != std::string_view::npos;
+  });
+  if (!dir.starts_with("/") || !plain) {
+    return "must be an absolute path of letters, digits and / . _ + - (it is written into main.cf)";
+  }
+  return {};
+}
+
 int RunGen(const GenOptions& options) {
   if (options.check && options.out_dir.empty()) {
     std::cerr << "mtaroute: --check compares with a directory: give it with --out DIR\n";
+    return kExitUsage;
+  }
+  if (options.target == "postfix" && !options.out_dir.empty() && !options.check &&
+      IsPostfixConfigDir(options.out_dir)) {
+    std::cerr << fmt::format("mtaroute: {}/master.cf exists: refusing to write the generated "
+                             "main.cf (settings to merge) over a Postfix main.cf; use --out {}/"
+                             "mtaroute, and --config-dir to match\n",
+                             options.out_dir, options.out_dir);
     return kExitUsage;
   }
   InputFile input = ReadInputFile(options.policy, options.max_size);
@@ -154,7 +220,7 @@ int RunGen(const GenOptions& options) {
   const Target& target = *FindTarget(options.target);
   std::vector<OutputFile> files = target.emit(*analysis.policy, context);
   if (!options.only.empty()) return PrintOnly(files, options.only);
-  if (options.check) return Check(files, options.out_dir);
+  if (options.check) return Check(files, options.out_dir, context);
   if (!options.out_dir.empty()) return WriteOut(target, files, options.out_dir, context);
   return PrintAll(files);
 }
@@ -195,6 +261,7 @@ void AddGenCommand(CLI::App& app, int& exit_code) {
       ->default_str("hash");
   postfix->add_option("--config-dir", options->config_dir,
                       "Where the tables will live on the server (paths in main.cf)")
+      ->check(CheckConfigDir)
       ->default_str("/etc/postfix");
   AddTarget(*gen, "qmail", "qmail: control/smtproutes, and tcp.smtp for the relay side.", options,
             exit_code);

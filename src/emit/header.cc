@@ -1,6 +1,8 @@
 // Header template checking and rendering.
 #include "emit/header.h"
 
+#include <vector>
+
 #include <fmt/format.h>
 
 #include "util/text.h"
@@ -26,6 +28,8 @@ std::string_view Value(std::string_view name, const HeaderFields& fields) {
   return fields.target;
 }
 
+bool Printable(char c) { return static_cast<unsigned char>(c) >= 0x20 && c != 0x7f; }
+
 }  // namespace
 
 std::string CheckHeaderTemplate(std::string_view text) {
@@ -49,12 +53,25 @@ std::string CheckHeaderTemplate(std::string_view text) {
   return {};
 }
 
+std::string MissingHeaderFields(std::string_view text) {
+  std::vector<std::string> missing;
+  bool tool = text.find("{tool}") != std::string_view::npos ||
+              text.find("mtaroute") != std::string_view::npos;
+  if (!tool) missing.push_back("{tool}");
+  for (std::string_view name : {"{version}", "{policy}"}) {
+    if (text.find(name) == std::string_view::npos) missing.emplace_back(name);
+  }
+  if (missing.empty()) return {};
+  return fmt::format("the header must name the tool, its version and the policy file: add {}",
+                     fmt::join(missing, " and "));
+}
+
 std::string RenderHeader(std::string_view template_text, const HeaderFields& fields,
                          std::string_view comment_prefix) {
   std::string out;
   std::string line;
   auto flush = [&] {
-    while (!line.empty() && line.back() == ' ') line.pop_back();
+    while (!line.empty() && (line.back() == ' ' || line.back() == '\t')) line.pop_back();
     out += comment_prefix;
     if (!line.empty()) out += " " + line;
     out += "\n";
@@ -64,17 +81,21 @@ std::string RenderHeader(std::string_view template_text, const HeaderFields& fie
     char c = template_text[i];
     if (c == '\n') {
       flush();
-    } else if (c == '{') {
-      std::size_t close = template_text.find('}', i);
-      if (close == std::string_view::npos) break;  // CheckHeaderTemplate reports it first
-      std::string_view name = template_text.substr(i + 1, close - i - 1);
-      for (char v : Value(name, fields)) {
-        if (static_cast<unsigned char>(v) >= 0x20 && v != 0x7f) line += v;
-      }
-      i = close;
-    } else if (static_cast<unsigned char>(c) >= 0x20 && c != 0x7f) {
-      line += c;
+      continue;
     }
+    if (c == '{') {
+      std::size_t close = template_text.find_first_of("}\n", i);
+      if (close != std::string_view::npos && template_text[close] == '}' &&
+          IsPlaceholder(template_text.substr(i + 1, close - i - 1))) {
+        for (char v : Value(template_text.substr(i + 1, close - i - 1), fields)) {
+          if (Printable(v)) line += v;
+        }
+        i = close;
+        continue;
+      }
+      // Not a placeholder (CheckHeaderTemplate refuses it first): kept as text.
+    }
+    if (Printable(c)) line += c;
   }
   if (!line.empty()) flush();
   return out;

@@ -17,8 +17,15 @@ struct HeaderFields {
 // Returns "" when the template is fine, else `LINE: unknown placeholder "{x}"`-style text.
 std::string CheckHeaderTemplate(std::string_view text);
 
-// Every template line becomes `PREFIX line` ("# " for Postfix and qmail, "; " for zone files);
-// control characters are dropped so no line can escape the comment.
+// "" when a header template names the tool ({tool} or the word mtaroute), {version} and
+// {policy}, as every generated file's header must; else what to add. (Not for main.cf.txt.)
+std::string MissingHeaderFields(std::string_view text);
+
+// Every template line becomes `PREFIX line` (PREFIX "#" for Postfix and qmail, ";" for zone
+// files; a space before non-empty text), whatever the line holds: control characters (CR, tab,
+// escape...) are dropped, in the template and in the values, so no line can end the comment
+// and start an entry; trailing blanks are trimmed. Text that is not a known placeholder
+// stays as it is. A template without a final newline still ends its last line.
 std::string RenderHeader(std::string_view template_text, const HeaderFields& fields,
                          std::string_view comment_prefix);
 

@@ -3,7 +3,8 @@
 tests/golden/EXAMPLE/TARGET/ holds the files `gen TARGET --out` writes, or, when the target
 refuses the policy, a file `refused` with the exact stderr and exit status. Set
 MTAROUTE_UPDATE_GOLDEN=1 to rewrite them on purpose; review the diff like code.
-Also checks: two runs give the same bytes; --only FILE equals what --out wrote; modes.
+Also checks: two runs give the same bytes; --only FILE equals what --out wrote; modes; and
+the output oracle (lib/oracle.py) holds for every file written.
 """
 import os
 import shutil
@@ -13,6 +14,7 @@ import unittest
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from lib import oracle  # noqa: E402
 from lib.mtaroute_cli import EXAMPLES, SOURCE_DIR, run, runnable_copy  # noqa: E402
 
 GOLDEN = SOURCE_DIR / "tests" / "golden"
@@ -50,6 +52,8 @@ class GoldenTest(unittest.TestCase):
 
     def check(self, example, target, args, workdir):
         proc, files, name, env = generate(example, args, workdir)
+        if proc.returncode == 0:  # every line parses back and comes from the policy
+            oracle.assert_holds(self, name, Path(workdir) / "out", cwd=workdir, env_extra=env)
         golden_dir = GOLDEN / example.stem / target
         if UPDATE:
             shutil.rmtree(golden_dir, ignore_errors=True)
