@@ -34,6 +34,20 @@ const char* GithubCommand(Severity severity) {
   return "error";
 }
 
+// ANSI SGR sequences for RenderText, in GCC's colours.
+constexpr std::string_view kBold = "\033[1m";
+constexpr std::string_view kReset = "\033[m";
+constexpr std::string_view kHint = "\033[1;32m";
+
+std::string_view SeverityColor(Severity severity) {
+  switch (severity) {
+    case Severity::kError: return "\033[1;31m";
+    case Severity::kWarning: return "\033[1;35m";
+    case Severity::kNote: return "\033[1;36m";
+  }
+  return kBold;
+}
+
 const char* SarifLevel(Severity severity) {
   switch (severity) {
     case Severity::kError: return "error";
@@ -45,12 +59,19 @@ const char* SarifLevel(Severity severity) {
 
 }  // namespace
 
-std::string RenderText(const std::vector<Diagnostic>& diagnostics) {
+std::string RenderText(const std::vector<Diagnostic>& diagnostics, bool color) {
   std::string out;
   for (const Diagnostic& d : diagnostics) {
-    out += fmt::format("{}:{}:{}: {}: {} [{}]\n", d.file, d.line, d.column,
-                       SeverityName(d.severity), d.message, d.rule);
-    if (!d.hint.empty()) out += fmt::format("  hint: {}\n", d.hint);
+    if (!color) {
+      out += fmt::format("{}:{}:{}: {}: {} [{}]\n", d.file, d.line, d.column,
+                         SeverityName(d.severity), d.message, d.rule);
+      if (!d.hint.empty()) out += fmt::format("  hint: {}\n", d.hint);
+      continue;
+    }
+    out += fmt::format("{}{}:{}:{}:{} {}{}:{} {} [{}]\n", kBold, d.file, d.line, d.column, kReset,
+                       SeverityColor(d.severity), SeverityName(d.severity), kReset, d.message,
+                       d.rule);
+    if (!d.hint.empty()) out += fmt::format("  {}hint:{} {}\n", kHint, kReset, d.hint);
   }
   return out;
 }
@@ -79,7 +100,7 @@ std::string RenderJson(const std::vector<Diagnostic>& diagnostics) {
                    {"message", d.message},
                    {"hint", d.hint}});
   }
-  return out.dump(2) + "\n";
+  return out.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }
 
 std::string RenderSarif(const std::vector<Diagnostic>& diagnostics, std::string_view version) {
@@ -109,13 +130,13 @@ std::string RenderSarif(const std::vector<Diagnostic>& diagnostics, std::string_
       {"$schema", "https://json.schemastore.org/sarif-2.1.0.json"},
       {"version", "2.1.0"},
       {"runs", Ordered::array({{{"tool", {{"driver", driver}}}, {"results", results}}})}};
-  return sarif.dump(2) + "\n";
+  return sarif.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }
 
 std::string Render(DiagnosticFormat format, const std::vector<Diagnostic>& diagnostics,
-                   std::string_view version) {
+                   std::string_view version, bool color) {
   switch (format) {
-    case DiagnosticFormat::kText: return RenderText(diagnostics);
+    case DiagnosticFormat::kText: return RenderText(diagnostics, color);
     case DiagnosticFormat::kJson: return RenderJson(diagnostics);
     case DiagnosticFormat::kGithub: return RenderGithub(diagnostics);
     case DiagnosticFormat::kSarif: return RenderSarif(diagnostics, version);
