@@ -24,6 +24,9 @@ int RunCli(int argc, char** argv) {
   AddLintCommand(app, exit_code);
   AddGenCommand(app, exit_code);
   AddSchemaCommand(app, exit_code);
+  AddInitCommand(app, exit_code);
+  AddRouteCommand(app, exit_code);
+  AddTriageCommand(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -8,5 +8,8 @@ namespace mtaroute {
 void AddLintCommand(CLI::App& app, int& exit_code);
 void AddSchemaCommand(CLI::App& app, int& exit_code);
 void AddGenCommand(CLI::App& app, int& exit_code);
+void AddInitCommand(CLI::App& app, int& exit_code);
+void AddRouteCommand(CLI::App& app, int& exit_code);
+void AddTriageCommand(CLI::App& app, int& exit_code);
 
 }  // namespace mtaroute
