@@ -7,6 +7,7 @@
 #include <cctype>
 #include <iostream>
 #include <memory>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -100,13 +101,24 @@ int PrintOnly(const std::vector<OutputFile>& files, const std::string& name) {
 }
 
 // How a line of a deployed or generated file is shown in a --check diff: secret files through
-// their mask, and any password gen has read replaced wherever it stands (a comment, a
-// hand-edited line the mask does not recognise).
+// their mask; a comment there only as it stands when gen itself writes that very comment (a
+// hand-written one may hold an old password); and any password gen has read replaced wherever
+// it stands.
 LineFilter DiffFilter(const OutputFile& file, const EmitContext& context) {
   if (!file.secret) return {};
-  return [&file, &context](std::string_view line) {
-    std::string shown = Shown(file, line);
+  std::set<std::string, std::less<>> comments;
+  for (std::string_view rest = file.content; !rest.empty();) {
+    std::size_t end = rest.find('\n');
+    std::string_view line = rest.substr(0, end);
+    if (!line.empty() && line.front() == '#') comments.emplace(line);
+    rest.remove_prefix(end == std::string_view::npos ? rest.size() : end + 1);
+  }
+  return [&file, &context, comments = std::move(comments)](std::string_view line) {
     constexpr std::string_view kMasked = "********";
+    if (!line.empty() && line.front() == '#' && !comments.contains(line)) {
+      return fmt::format("# {} (a comment mtaroute did not write)", kMasked);
+    }
+    std::string shown = Shown(file, line);
     for (const auto& [relay, password] : context.passwords) {
       if (password.empty()) continue;
       for (std::size_t at = shown.find(password); at != std::string::npos;

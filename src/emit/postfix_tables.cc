@@ -65,13 +65,14 @@ std::string MaskSaslPasswd(std::string_view text) {
     std::string_view line = text.substr(0, end);
     text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
     std::size_t key_end = line.find_first_of(" \t");
-    bool entry = !line.empty() && line.front() != '#' && line.front() != ' ' &&
-                 line.front() != '\t' && key_end != std::string_view::npos;
-    if (!entry) {
-      // Comments and blank lines are kept; a continuation line could only be password text.
-      bool continuation = !line.empty() && (line.front() == ' ' || line.front() == '\t');
-      out += continuation ? std::string(" ") + std::string(kMasked) : std::string(line);
+    if (line.empty() || line.front() == '#') {
+      out += line;  // blank lines and comments are kept (gen's --check masks foreign ones)
+    } else if (line.front() == ' ' || line.front() == '\t') {
+      out += " " + std::string(kMasked);  // a continuation line can only be password text
+    } else if (key_end == std::string_view::npos) {
+      out += kMasked;  // no key to keep: the line may be "key:user:password" without a space
     } else {
+      // KEY user:password: the key and the user name stay, everything after them is masked.
       std::size_t value = line.find_first_not_of(" \t", key_end);
       std::size_t colon = value == std::string_view::npos ? value : line.find(':', value);
       std::size_t keep = colon != std::string_view::npos ? colon + 1 : key_end + 1;

@@ -8,7 +8,8 @@
 - a missing file, a missing directory, a file with the wrong mode: exit 1;
 - secrets: with a distinctive password deployed and another one generated, neither appears in
   any output of --check, but the sasl_passwd line still shows as removed and added (masked),
-  also when the deployed file was edited by hand (extra spaces, the password in a comment).
+  also when the deployed file was edited by hand (extra spaces, the password in a comment, an
+  old password in lines the entry mask cannot parse).
 """
 import json
 import os
@@ -142,7 +143,26 @@ class Check(unittest.TestCase):
             "[relay.example.net]:587 mailer:", "[relay.example.net]:587    mailer:"))
         proc = self.check()
         self.assertEqual(proc.returncode, 1)
-        self.assertIn("\n-# current: ********\n", proc.stdout.decode())
+        self.assertIn("\n-# ******** (a comment mtaroute did not write)\n", proc.stdout.decode())
+
+    def test_old_password_in_hand_written_lines_never_shown(self):
+        # The deployed file holds the OLD password in places the entry mask does not parse:
+        # a comment, a commented-out entry, a line without white space, a continuation line.
+        # gen has read only the NEW one, so it cannot search for the old one: every such line
+        # must be masked as a whole.
+        sasl = self.out / "sasl_passwd"
+        sasl.write_text(sasl.read_text() + f"# old: {OLD_PASSWORD}\n"
+                        f"#[relay.example.net]:587 mailer:{OLD_PASSWORD}\n"
+                        f"[relay.example.net]:587:mailer:{OLD_PASSWORD.replace(' ', '')}\n"
+                        f"\t{OLD_PASSWORD}\n")
+        proc = self.check(password=NEW_PASSWORD)
+        self.assertEqual(proc.returncode, 1, proc.stderr.decode())
+        out = proc.stdout.decode() + proc.stderr.decode()
+        for secret in (OLD_PASSWORD, NEW_PASSWORD, "Xq7#zz", "Kj4%yy", "Old-Pw", "New-Pw"):
+            self.assertNotIn(secret, out)
+        # Still a useful diff: the header lines gen writes stay readable, the entry shows.
+        self.assertIn("-[relay.example.net]:587 mailer:********\n", out)
+        self.assertEqual(out.count("-# ******** (a comment mtaroute did not write)\n"), 2, out)
 
 
 if __name__ == "__main__":

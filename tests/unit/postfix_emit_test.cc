@@ -272,7 +272,9 @@ TEST_CASE("sasl_passwd mask: every password, also in hand-edited lines", "[postf
       {"[h]:587   user:x\n# comment: kept\n\n", "[h]:587   user:********\n# comment: kept\n\n"},
       {"[h]:587 nocolon\n", "[h]:587 ********\n"},
       {"[h]:587 user:x\n  continued secret\n", "[h]:587 user:********\n ********\n"},
-      {"lonelykey\n", "lonelykey\n"},
+      // No white space: no key to keep, and the whole line may be "key:user:password".
+      {"lonelykey\n", "********\n"},
+      {"[h]:587:user:secret\n", "********\n"},
       {"", ""},
   };
   for (const Case& c : cases) {
