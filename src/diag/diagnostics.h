@@ -53,6 +53,9 @@ class Diagnostics {
   }
 
   bool HasErrors() const { return errors_ > 0; }
+  // True once the cap is reached: what is added now is only counted, so callers can skip
+  // building an expensive message or pointer.
+  bool Full() const { return items_.size() >= cap_; }
   std::size_t errors() const { return errors_; }
   std::size_t warnings() const { return warnings_; }
   std::size_t dropped() const { return dropped_; }

@@ -142,6 +142,7 @@ class DomBuilder : public nlohmann::json_sax<Json> {
     if (!CheckString(key)) return false;
     Json& object = *stack_.back();
     if (object.contains(key)) {
+      bool kept = !diags_.Full();
       Diagnostic& d = diags_.Error(
           "duplicate-key", "",
           fmt::format("duplicate key {} in this object; JSON parsers would silently keep only "
@@ -149,7 +150,7 @@ class DomBuilder : public nlohmann::json_sax<Json> {
                       Quote(key)),
           "merge the two entries into one");
       d.offset = locator_.StringStart();
-      d.pointer = StackPointer() + "/" + PointerToken(key);
+      if (kept) d.pointer = StackPointer() + "/" + PointerToken(key);
       member_ = &discarded_.emplace_back();  // parse the value, keep the first one
     } else {
       member_ = &object[key];
@@ -219,10 +220,12 @@ class DomBuilder : public nlohmann::json_sax<Json> {
       return false;
     }
     stack_.push_back(Place(std::move(container)));
+    ++generation_;
     return true;
   }
   bool Close() {
     stack_.pop_back();
+    ++generation_;
     return true;
   }
   bool CheckString(const std::string& value) {
@@ -236,8 +239,17 @@ class DomBuilder : public nlohmann::json_sax<Json> {
     failed_ = true;
     return false;
   }
-  // The pointer of the innermost open container, found by walking the stack: only on errors.
-  std::string StackPointer() const {
+  // The pointer of the innermost open container, found by walking the stack: only on errors,
+  // and once per open container (5,000 duplicate keys under a parent of 100,000 members would
+  // otherwise walk the parent 5,000 times).
+  const std::string& StackPointer() const {
+    if (pointer_generation_ != generation_) {
+      stack_pointer_ = WalkStack();
+      pointer_generation_ = generation_;
+    }
+    return stack_pointer_;
+  }
+  std::string WalkStack() const {
     std::string pointer;
     for (std::size_t i = 0; i + 1 < stack_.size(); ++i) {
       const Json& parent = *stack_[i];
@@ -272,6 +284,9 @@ class DomBuilder : public nlohmann::json_sax<Json> {
   Diagnostics& diags_;
   Json root_;
   std::vector<Json*> stack_;
+  std::size_t generation_ = 0;  // changes whenever stack_ does
+  mutable std::size_t pointer_generation_ = static_cast<std::size_t>(-1);
+  mutable std::string stack_pointer_;
   Json* member_ = nullptr;
   std::deque<Json> discarded_;  // values of duplicate keys; deque keeps pointers stable
   bool failed_ = false;
@@ -393,6 +408,8 @@ void ResolveLocations(std::string_view file, std::string_view text,
     RunSax(text, locator, finder);
     found = std::move(finder.found());
   }
+  std::vector<std::pair<std::size_t, Diagnostic*>> by_offset;
+  by_offset.reserve(diagnostics.size());
   for (Diagnostic& d : diagnostics) {
     d.file = std::string(file);
     std::size_t offset = 0;
@@ -413,9 +430,25 @@ void ResolveLocations(std::string_view file, std::string_view text,
         if (p.empty()) break;
       }
     }
-    LineColumn lc = OffsetToLineColumn(text, offset);
-    d.line = lc.line;
-    d.column = lc.column;
+    by_offset.emplace_back(std::min(offset, text.size()), &d);
+  }
+  // One pass over the text for all of them, in offset order: 500 diagnostics near the end of
+  // a large file must not each count the lines from the start.
+  std::stable_sort(by_offset.begin(), by_offset.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::size_t done = 0;
+  LineColumn lc;
+  for (auto& [offset, d] : by_offset) {
+    LineColumn step = OffsetToLineColumn(text.substr(done, offset - done), offset - done);
+    if (step.line == 1) {
+      lc.column += step.column - 1;  // no line feed since the last one: the same line
+    } else {
+      lc.line += step.line - 1;
+      lc.column = step.column;
+    }
+    done = offset;
+    d->line = lc.line;
+    d->column = lc.column;
   }
 }
 

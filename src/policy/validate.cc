@@ -1,7 +1,10 @@
 // Cross-reference and consistency rules over the whole policy.
 #include "policy/validate.h"
 
+#include <algorithm>
 #include <map>
+#include <set>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -16,31 +19,59 @@ std::vector<std::string> RelayNames(const Policy& policy) {
   return names;
 }
 
-void CheckRelayReference(const Policy& policy, const std::string& name, const std::string& pointer,
-                         Diagnostics& diags) {
+// At most this many relay names in a hint, and "did you mean" for at most this many unknown
+// references: each suggestion compares with every relay name, and a hostile policy may have
+// thousands of both.
+constexpr std::size_t kHintNames = 10;
+constexpr std::size_t kSuggestions = 50;
+
+std::string DefinedRelays(const std::vector<std::string>& names) {
+  // names[0] is "direct", which the hint explains on its own.
+  std::size_t shown = std::min(names.size() - 1, kHintNames);
+  std::string list = fmt::format("{}", fmt::join(names.begin() + 1, names.begin() + 1 + shown,
+                                                 ", "));
+  if (names.size() - 1 > shown) list += fmt::format(" and {} more", names.size() - 1 - shown);
+  return fmt::format("defined relays: {}; \"direct\" means normal MX delivery", list);
+}
+
+void CheckRelayReference(const Policy& policy, const std::vector<std::string>& names,
+                         const std::string& name, const std::string& pointer,
+                         std::size_t& suggestions, Diagnostics& diags) {
   if (name == kDirect || policy.FindRelay(name)) return;
-  std::vector<std::string> names = RelayNames(policy);
+  if (diags.Full()) {
+    diags.Error("unknown-relay", pointer, "");  // counted only
+    return;
+  }
   std::string message = fmt::format("relay {} is not defined", Quote(name));
-  std::string suggestion = Suggest(name, names);
-  if (!suggestion.empty()) message += fmt::format(" (did you mean {}?)", Quote(suggestion));
+  if (suggestions < kSuggestions) {
+    ++suggestions;
+    std::string suggestion = Suggest(name, names);
+    if (!suggestion.empty()) message += fmt::format(" (did you mean {}?)", Quote(suggestion));
+  }
   diags.Error("unknown-relay", pointer, message,
               policy.relays.empty()
                   ? "define it under \"relays\", or use \"direct\" for normal MX delivery"
-                  : fmt::format("defined relays: {}; \"direct\" means normal MX delivery",
-                                fmt::join(names.begin() + 1, names.end(), ", ")));
+                  : DefinedRelays(names));
 }
 
 void CheckReferences(const Policy& policy, Diagnostics& diags) {
+  std::vector<std::string> names = RelayNames(policy);
+  std::size_t suggestions = 0;
+  std::set<std::string_view> used;
   for (const Route& route : policy.routes) {
-    if (!route.relay.empty()) CheckRelayReference(policy, route.relay, route.pointer + "/relay", diags);
+    if (!route.relay.empty()) {
+      CheckRelayReference(policy, names, route.relay, route.pointer + "/relay", suggestions,
+                          diags);
+      used.insert(route.relay);
+    }
   }
   if (!policy.default_pointer.empty()) {
-    CheckRelayReference(policy, policy.default_route, policy.default_pointer, diags);
+    CheckRelayReference(policy, names, policy.default_route, policy.default_pointer,
+                        suggestions, diags);
   }
+  used.insert(policy.default_route);
   for (const Relay& relay : policy.relays) {
-    bool used = policy.default_route == relay.name;
-    for (const Route& route : policy.routes) used = used || route.relay == relay.name;
-    if (!used) {
+    if (!used.contains(relay.name)) {
       diags
           .Warning("unused-relay", relay.pointer,
                    fmt::format("relay {} is defined but no route or default uses it",

@@ -91,6 +91,9 @@ std::string Suggest(std::string_view word, const std::vector<std::string>& candi
   std::string best;
   std::size_t best_distance = budget + 1;
   for (const std::string& candidate : candidates) {
+    // The distance is at least the difference in length: skip what cannot beat the best.
+    std::size_t longer = std::max(word.size(), candidate.size());
+    if (longer - std::min(word.size(), candidate.size()) >= best_distance) continue;
     std::size_t distance = EditDistance(word, candidate);
     if (distance < best_distance) {
       best_distance = distance;
