@@ -161,6 +161,11 @@ int Check(const std::vector<OutputFile>& files, const std::string& dir,
 int WriteOut(const Target& target, const std::vector<OutputFile>& files, const std::string& dir,
              const EmitContext& context) {
   WriteResult result = WriteFiles(dir, files);
+  for (std::string_view rest = result.notice; !rest.empty();) {
+    std::size_t end = rest.find('\n');
+    std::cerr << "mtaroute: note: " << rest.substr(0, end) << "\n";
+    rest.remove_prefix(end == std::string_view::npos ? rest.size() : end + 1);
+  }
   if (!result.error.empty()) {
     std::cerr << fmt::format("mtaroute: {}{}\n", result.partial ? "" : "nothing written: ",
                              result.error);

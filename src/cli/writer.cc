@@ -24,6 +24,10 @@ namespace mtaroute {
 namespace {
 
 constexpr std::string_view kTempInfix = ".mtaroute-";
+constexpr std::string_view kBackupInfix = ".mtaroute-old-";
+// A backup that a failed rollback could not put back is the only copy of the previous
+// content: it is renamed to this infix, which no clean-up ever removes.
+constexpr std::string_view kKeptInfix = ".mtaroute-kept-";
 constexpr std::size_t kSuffixLength = 6;
 constexpr std::string_view kSuffixChars =
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
@@ -71,7 +75,7 @@ class Writer {
   void Rollback();
   void Cleanup();
   template <typename Try>
-  int Unique(const std::string& name, Try attempt, std::string& chosen);
+  int Unique(const std::string& name, std::string_view infix, Try attempt, std::string& chosen);
 
   std::string dir_;
   const FaultInjector& fault_;
@@ -123,13 +127,13 @@ std::string_view Kind(mode_t mode) {
   return "is not a regular file";
 }
 
-// NAME.mtaroute-XXXXXX, the names of our temporary files and backups.
-bool IsLeftover(std::string_view entry, std::string_view name) {
-  if (entry.size() != name.size() + kTempInfix.size() + kSuffixLength) return false;
-  if (!entry.starts_with(name) || entry.substr(name.size(), kTempInfix.size()) != kTempInfix) {
+// NAME + infix + XXXXXX: the names of our temporary files (kTempInfix) and backups.
+bool IsOurs(std::string_view entry, std::string_view name, std::string_view infix) {
+  if (entry.size() != name.size() + infix.size() + kSuffixLength) return false;
+  if (!entry.starts_with(name) || entry.substr(name.size(), infix.size()) != infix) {
     return false;
   }
-  std::string_view suffix = entry.substr(name.size() + kTempInfix.size());
+  std::string_view suffix = entry.substr(name.size() + infix.size());
   return suffix.find_first_not_of(kSuffixChars) == std::string_view::npos;
 }
 
@@ -147,10 +151,11 @@ class IgnoreFileSizeSignal {
 };
 
 template <typename Try>
-int Writer::Unique(const std::string& name, Try attempt, std::string& chosen) {
+int Writer::Unique(const std::string& name, std::string_view infix, Try attempt,
+                   std::string& chosen) {
   std::uniform_int_distribution<std::size_t> pick(0, kSuffixChars.size() - 1);
   for (int tries = 0; tries < 100; ++tries) {
-    std::string candidate = name + std::string(kTempInfix);
+    std::string candidate = name + std::string(infix);
     for (std::size_t i = 0; i < kSuffixLength; ++i) candidate += kSuffixChars[pick(random_)];
     int error = attempt(candidate);
     if (error != EEXIST) {
@@ -201,6 +206,7 @@ bool Writer::OpenDir() {
 }
 
 // Temporary files and backups of a run that was killed: only ever our names, under the lock.
+// Kept copies of a failed rollback stay, and every run says so until they are gone.
 void Writer::RemoveLeftovers(const std::vector<OutputFile>& files) {
   int fd = openat(dir_fd_, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return;
@@ -212,7 +218,16 @@ void Writer::RemoveLeftovers(const std::vector<OutputFile>& files) {
   std::vector<std::string> leftovers;
   while (const dirent* entry = readdir(listing)) {
     for (const OutputFile& file : files) {
-      if (IsLeftover(entry->d_name, file.name)) leftovers.emplace_back(entry->d_name);
+      if (IsOurs(entry->d_name, file.name, kTempInfix) ||
+          IsOurs(entry->d_name, file.name, kBackupInfix)) {
+        leftovers.emplace_back(entry->d_name);
+      }
+      if (IsOurs(entry->d_name, file.name, kKeptInfix)) {
+        if (!result_.notice.empty()) result_.notice += "\n";
+        result_.notice += fmt::format("{}: the content {} had before a failed run; remove it "
+                                      "once you no longer need it",
+                                      Path(entry->d_name), file.name);
+      }
     }
   }
   closedir(listing);
@@ -252,7 +267,7 @@ bool Writer::Plan(const std::vector<OutputFile>& files) {
 // owner that cannot be kept stops the run), then the content, fsynced.
 bool Writer::WriteTemp(Pending& p) {
   int fd = -1;
-  int error = Unique(p.file->name, [&](const std::string& name) {
+  int error = Unique(p.file->name, kTempInfix, [&](const std::string& name) {
     if (int f = Fault("create", p.path); f != 0) return f;
     fd = openat(dir_fd_, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
     return fd < 0 ? errno : 0;
@@ -284,7 +299,7 @@ bool Writer::WriteTemp(Pending& p) {
 }
 
 bool Writer::Backup(Pending& p) {
-  int error = Unique(p.file->name, [&](const std::string& name) {
+  int error = Unique(p.file->name, kBackupInfix, [&](const std::string& name) {
     if (int f = Fault("link", p.path); f != 0) return f;
     return linkat(dir_fd_, p.file->name.c_str(), dir_fd_, name.c_str(), 0) == 0 ? 0 : errno;
   }, p.backup);
@@ -297,12 +312,22 @@ void Writer::Rollback() {
   std::vector<std::string> failed;
   for (Pending& p : pending_) {
     if (!p.renamed) continue;
-    bool ok = p.exists ? renameat(dir_fd_, p.backup.c_str(), dir_fd_, p.file->name.c_str()) == 0
-                       : unlinkat(dir_fd_, p.file->name.c_str(), 0) == 0;
+    bool ok = Fault("restore", p.path) == 0 &&
+              (p.exists ? renameat(dir_fd_, p.backup.c_str(), dir_fd_, p.file->name.c_str()) == 0
+                        : unlinkat(dir_fd_, p.file->name.c_str(), 0) == 0);
     if (ok) {
       p.renamed = false;
       if (p.exists) p.backup.clear();
       continue;
+    }
+    if (p.exists) {
+      // Out of the clean-up's reach; if even that rename fails, the backup's name is given.
+      std::string kept;
+      if (Unique(p.file->name, kKeptInfix, [&](const std::string& name) {
+            return renameat(dir_fd_, p.backup.c_str(), dir_fd_, name.c_str()) == 0 ? 0 : errno;
+          }, kept) == 0) {
+        p.backup = kept;
+      }
     }
     failed.push_back(p.exists ? fmt::format("{} (previous content kept in {})", p.path,
                                             Path(p.backup))

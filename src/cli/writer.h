@@ -20,10 +20,12 @@ struct WriteResult {
   std::string error;    // "PATH: reason"; empty on success
   bool partial = false; // with error: a rollback failed, the directory holds a mix (see error)
   std::string warning;  // on success: the files are in place but may not be durable yet
+  std::string notice;   // backups of an earlier failed run that were kept (one per line)
 };
 
 // Test seam: called before each file-system step with its name ("mkdir", "open-dir", "lock",
-// "create", "chmod", "chown", "write", "fsync", "link", "rename", "fsync-dir") and the
+// "create", "chmod", "chown", "write", "fsync", "link", "rename", "fsync-dir", and
+// "restore" when a rollback puts a file back) and the
 // path it is about; a non-zero return is taken as that step's errno. Production passes none.
 using FaultInjector = std::function<int(std::string_view step, const std::string& path)>;
 

@@ -257,6 +257,20 @@ class WriteSafety(unittest.TestCase):
         self.assertEqual(self.gen(policy()).returncode, 0)
         self.assertEqual(leftovers(self.out), ["notes.mtaroute-Ab12Cd"])
 
+    def test_kept_copies_of_a_failed_rollback_stay(self):
+        self.start()
+        # What a killed run leaves (a temporary file, a backup) goes; the copy that a failed
+        # rollback kept (the only copy of an earlier content) stays, and each run names it.
+        (self.out / "transport.mtaroute-old-Ab12Cd").write_text("backup of a killed run")
+        kept = self.out / "mynetworks.mtaroute-kept-Zz99Yy"
+        kept.write_text("previous mynetworks\n")
+        proc = self.gen(policy())
+        self.assertEqual(proc.returncode, 0, proc.stderr.decode())
+        self.assertFalse((self.out / "transport.mtaroute-old-Ab12Cd").exists())
+        self.assertEqual(kept.read_text(), "previous mynetworks\n")
+        self.assertIn(f"mtaroute: note: {self.out}/mynetworks.mtaroute-kept-Zz99Yy: the content "
+                      "mynetworks had before a failed run", proc.stderr.decode())
+
     def test_sigkill_at_random_moments(self):
         rng = random.Random(66)
         versions = {}

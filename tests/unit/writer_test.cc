@@ -230,6 +230,36 @@ TEST_CASE("A failure at any step of WriteFiles changes nothing", "[cli][writer]"
   CHECK(renames == 4);
 }
 
+TEST_CASE("A failed rollback keeps the previous content out of the clean-up's reach",
+          "[cli][writer]") {
+  TempDir tmp;
+  const std::string& dir = tmp.path();
+  REQUIRE(WriteFiles(dir, Files("v1")).error.empty());
+  // The second rename fails, and so does putting the first file back.
+  int renames = 0;
+  WriteResult failed = WriteFiles(dir, Files("v2"), [&](std::string_view step, const std::string&) {
+    if (step == "rename") return ++renames == 2 ? EIO : 0;
+    return step == "restore" ? EIO : 0;
+  });
+  CHECK(failed.partial);
+  std::string kept;
+  for (const auto& [name, entry] : Snapshot(dir)) {
+    if (name.find(".mtaroute-kept-") != std::string::npos) kept = name;
+  }
+  REQUIRE_FALSE(kept.empty());
+  INFO(failed.error);
+  CHECK(failed.error.find("(previous content kept in " + dir + "/" + kept + ")") !=
+        std::string::npos);
+  const std::string original = Snapshot(dir)[kept].content;
+  CHECK(original.find("v1") != std::string::npos);
+
+  // The next run succeeds, leaves the kept copy alone and names it.
+  WriteResult next = WriteFiles(dir, Files("v2"));
+  CHECK(next.error.empty());
+  CHECK(Snapshot(dir)[kept].content == original);
+  CHECK(next.notice.find(dir + "/" + kept + ": the content") == 0);
+}
+
 TEST_CASE("A failed run removes the directory it created", "[cli][writer]") {
   TempDir tmp;
   std::string dir = tmp.path() + "/new";
