@@ -33,6 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from lib.mtaroute_cli import MTAROUTE  # noqa: E402
+from lib import oracle  # noqa: E402
 
 FILES = ["transport", "main.cf", "sasl_passwd", "tls_policy", "mynetworks"]
 PASSWORD = "Wr1te-Safety-Pa55"
@@ -88,6 +89,7 @@ class WriteSafety(unittest.TestCase):
         proc = self.gen(policy())
         self.assertEqual(proc.returncode, 0, proc.stderr.decode())
         self.assertEqual(sorted(os.listdir(self.out)), sorted(FILES))
+        oracle.assert_holds(self, "p.json", self.out, cwd=self.work, env_extra=ENV)
         return contents(self.out)
 
     def assert_failed_cleanly(self, proc, before, path, reason):

@@ -41,7 +41,43 @@ def run(args, cwd=None, env_extra=None, timeout=60, input_bytes=None):
     proc = subprocess.run([MTAROUTE, *args], cwd=cwd, env=env, capture_output=True,
                           timeout=timeout, input=input_bytes)
     assert_not_crashed(proc, args)
+    if proc.returncode == 0:
+        check_written_output(args, cwd, env_extra)
     return proc
+
+
+def option(args, flag):
+    """The value of `flag VALUE` or `flag=VALUE` in args, or None."""
+    for i, arg in enumerate(args):
+        if arg == flag and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith(flag + "="):
+            return arg[len(flag) + 1:]
+    return None
+
+
+def check_written_output(args, cwd, env_extra):
+    """Every successful `gen TARGET POLICY --out DIR` (not --check) goes through the output
+    oracle (lib/oracle.py), so no test that writes files can forget it. Raises AssertionError
+    (a test failure) with the oracle's findings."""
+    args = [str(a) for a in args]
+    if len(args) < 3 or args[0] != "gen" or "--check" in args:
+        return
+    out_dir = option(args, "--out")
+    if out_dir is None or option(args, "--template-dir") is not None:
+        return  # stdout only; or custom headers, which the oracle cannot know
+    from . import oracle  # here: oracle imports this module
+    target = args[1]
+    with_value = {"--out", "--only", "--format", "--table-type", "--config-dir", "--max-size"}
+    positional = [a for i, a in enumerate(args[2:], 2)
+                  if not a.startswith("-") and args[i - 1] not in with_value]
+    proc = oracle.check(positional[0], out_dir, target=target,
+                        spf_format=option(args, "--format") if target == "spf" else None,
+                        table_type=option(args, "--table-type"),
+                        config_dir=option(args, "--config-dir"), cwd=cwd, env_extra=env_extra)
+    if proc.returncode != 0:
+        raise AssertionError(f"output oracle on {out_dir} after mtaroute {' '.join(args)}:\n"
+                             f"{proc.stdout}{proc.stderr}")
 
 
 def strip_comments(text):

@@ -1,6 +1,8 @@
 """The output oracle for tests that generate files (issue 7).
 
-Every test that runs `mtaroute gen TARGET POLICY --out DIR` should hand DIR to the oracle:
+lib/mtaroute_cli.run() hands it every successful `mtaroute gen TARGET POLICY --out DIR`
+(without --check or --template-dir) by itself, so no test that writes files through run()
+can forget it. A test that runs the binary some other way calls it itself:
 
     from lib import oracle
     oracle.assert_holds(self, policy_name, out_dir, cwd=workdir, env_extra=env)
