@@ -22,6 +22,7 @@ each once, no comment on an entry line, no line starting with white space.
 A canary proves that postmap's warnings do reach the captured stderr.
 """
 import ipaddress
+import json
 import os
 import shlex
 import shutil
@@ -32,15 +33,16 @@ import unittest
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from lib.mtaroute_cli import EXAMPLES, TEST_PASSWORD, load_policy, run, runnable_copy  # noqa: E402
+from lib.mtaroute_cli import (EXAMPLES, MTAROUTE, TEST_PASSWORD, load_policy, run,  # noqa: E402
+                              runnable_copy)
 
 POSTMAP = "/usr/sbin/postmap"
 POSTCONF = "/usr/sbin/postconf"
 SHARE = Path("/usr/share/postfix")
-TYPES = ["hash", "lmdb", "cdb", "texthash"]
+TYPES = ["hash", "btree", "lmdb", "cdb", "texthash"]
 MAP_SETTINGS = {"transport_maps": "transport", "smtp_sasl_password_maps": "sasl_passwd",
                 "smtp_tls_policy_maps": "tls_policy"}
-COMPILED = {"hash": ".db", "lmdb": ".lmdb", "cdb": ".cdb"}
+COMPILED = {"hash": ".db", "btree": ".db", "lmdb": ".lmdb", "cdb": ".cdb"}
 TABLES = "mtaroute"  # --config-dir CONF/mtaroute: a directory the install steps must create
 
 
@@ -308,6 +310,7 @@ class PostfixTablesTest(unittest.TestCase):
                           only.stdout)
             written = run(["gen", "postfix", name, "--out", "out"], cwd=tmp, env_extra=env)
             self.assertEqual(written.returncode, 0, written.stderr)
+            self.assertNotIn(TEST_PASSWORD.encode(), written.stdout + written.stderr)
             secret = Path(tmp) / "out" / "sasl_passwd"
             self.assertEqual(secret.stat().st_mode & 0o777, 0o600)
             self.assertEqual(secret.read_bytes(), only.stdout)
@@ -319,6 +322,59 @@ class PostfixTablesTest(unittest.TestCase):
             self.assertIn(b"-[relay.example.net]:587 other:********", check.stdout)
             self.assertNotIn(TEST_PASSWORD.encode(), check.stdout)
             self.assertNotIn(b"golden", check.stdout)
+
+    def test_unreadable_secrets(self):
+        # Each way the secret can be missing or bad: exit 1, the relay and the policy location
+        # named, and nothing written; a password file readable by others is a warning only.
+        policy = {"version": 1,
+                  "relays": {"envrelay": {"host": "relay.example.net", "port": 587,
+                                          "tls": "encrypt",
+                                          "auth": {"username": "mailer",
+                                                   "password_env": "RELAY_PW"}},
+                             "filerelay": {"host": "relay2.example.net", "port": 587,
+                                           "tls": "encrypt",
+                                           "auth": {"username": "mailer",
+                                                    "password_file": "pw"}}},
+                  "routes": [{"domains": ["gmail.com"], "relay": "envrelay"},
+                             {"domains": ["me.com"], "relay": "filerelay"}]}
+        with tempfile.TemporaryDirectory() as tmp:
+            Path(tmp, "p.json").write_text(json.dumps(policy, indent=1))
+            pw = Path(tmp, "pw")
+            cases = [
+                # (password file content or None, RELAY_PW or None, expected stderr parts)
+                (None, "x", ['error: cannot read the password of relay "filerelay" from "pw": '
+                             'No such file or directory [secret-unreadable]']),
+                ("ok\n", None, ['error: environment variable RELAY_PW (password of relay '
+                                 '"envrelay") is not set [secret-unreadable]']),
+                ("two\nlines\n", "x", ['error: the password of relay "filerelay" contains a '
+                                        'line break or control character [bad-secret]']),
+            ]
+            for content, variable, expected in cases:
+                with self.subTest(content=content, variable=variable):
+                    pw.unlink(missing_ok=True)
+                    if content is not None:
+                        pw.write_text(content)
+                        pw.chmod(0o600)
+                    env = {} if variable is None else {"RELAY_PW": variable}
+                    env_unset = dict(os.environ)
+                    env_unset.pop("RELAY_PW", None)
+                    proc = subprocess.run([MTAROUTE, "gen", "postfix", "p.json", "--out", "out"],
+                                          cwd=tmp, env={**env_unset, **env},
+                                          capture_output=True, timeout=60)
+                    stderr = proc.stderr.decode()
+                    self.assertEqual(proc.returncode, 1, stderr)
+                    for part in expected:
+                        self.assertIn(part, stderr)
+                    self.assertRegex(stderr, r"^p\.json:\d+:\d+: error: ")
+                    self.assertFalse(Path(tmp, "out").exists(), "written despite the error")
+            pw.write_text("fine\n")
+            pw.chmod(0o644)
+            proc = run(["gen", "postfix", "p.json", "--out", "out"], cwd=tmp,
+                       env_extra={"RELAY_PW": "x"})
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            self.assertIn(b'password file "pw" of relay "filerelay" is readable by others '
+                          b'(mode 0644) [secret-file-mode]', proc.stderr)
+            self.assertEqual(Path(tmp, "out", "sasl_passwd").stat().st_mode & 0o777, 0o600)
 
 
 if __name__ == "__main__":
