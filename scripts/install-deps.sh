@@ -9,10 +9,10 @@ TEST_PACKAGES="postfix postfix-lmdb postfix-cdb libsasl2-modules ucspi-tcp bind9
   python3 python3-spf python3-dnspython python3-aiosmtpd python3-jsonschema openssl
   util-linux iproute2 procps
   clang libclang-rt-14-dev
-  man-db groff-base dpkg-dev binutils zsh bash"
+  man-db groff-base dpkg-dev binutils zsh bash python3-yaml"
 # clang and libclang-rt-14-dev (libFuzzer, clang's sanitizer runtimes): scripts/fuzz.sh.
 # man-db, groff-base, dpkg-dev, binutils, zsh, bash: test_install.py (man -l, cpack's
-# dpkg-shlibdeps, readelf, the completion scripts).
+# dpkg-shlibdeps, readelf, the completion scripts); python3-yaml: the pre-commit hook test.
 # Not here on purpose: pflogsumm and time, for scripts/bench-triage.sh only (not a test); that
 # script installs them when missing.
 

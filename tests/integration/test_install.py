@@ -10,6 +10,7 @@ Needs: cmake (cpack), man-db, groff-base, dpkg-dev, bash, zsh.
 import gzip
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -237,6 +238,15 @@ class DebianPackageTest(unittest.TestCase):
                 expected = "-rwxr-xr-x" if mode == 0o755 else "-rw-r--r--"
                 self.assertEqual(entries[f"./{path}"][0], expected)
 
+    def test_apt_would_install_it(self):
+        # `apt install ./mtaroute_*.deb` as the README says, simulated: apt resolves every
+        # dependency dpkg-shlibdeps wrote against Debian 12's packages, and changes nothing.
+        proc = check_run(["apt-get", "install", "--simulate", "-q", str(self.deb)])
+        out = proc.stdout.decode()
+        self.assertRegex(out, rf"(?m)^Inst mtaroute \({re.escape(project_version())}-1 ")
+        self.assertRegex(out, r"(?m)^Conf mtaroute ")
+        self.assertNotRegex(out, r"(?m)^Remv ", "installing it would remove a package")
+
     def test_packaged_binary_runs_and_is_stripped(self):
         with tempfile.TemporaryDirectory() as tmp:
             check_run(["dpkg-deb", "-x", str(self.deb), tmp])
@@ -245,6 +255,32 @@ class DebianPackageTest(unittest.TestCase):
             self.assertEqual(proc.stdout.decode(), f"mtaroute {project_version()}\n")
             sections = check_run(["readelf", "-S", "-W", str(binary)]).stdout.decode()
             self.assertNotIn(".debug_info", sections)
+
+
+class PreCommitHookTest(unittest.TestCase):
+    """.pre-commit-hooks.yaml as pre-commit reads it: the hook's entry, run on the files it
+    matches, passes a good policy and fails a bad one (pre-commit appends the file names)."""
+
+    def setUp(self):
+        import yaml  # python3-yaml
+        hooks = yaml.safe_load((SOURCE_DIR / ".pre-commit-hooks.yaml").read_text())
+        self.hook = next(h for h in hooks if h["id"] == "mtaroute-lint")
+
+    def run_hook(self, *files):
+        entry = shlex.split(self.hook["entry"])
+        self.assertEqual(entry[0], "mtaroute")
+        matched = [f for f in files if re.search(self.hook["files"], f)]
+        return subprocess.run([MTAROUTE, *entry[1:], *matched], capture_output=True,
+                              timeout=60, cwd=SOURCE_DIR)
+
+    def test_hook(self):
+        self.assertEqual(self.hook["language"], "system")
+        good = self.run_hook("examples/gmail-relay.json", "README.md")
+        self.assertEqual(good.returncode, 0, good.stderr)
+        bad = self.run_hook("examples/gmail-relay.json",
+                            "tests/lint/cases/unknown-relay-typo.json")
+        self.assertEqual(bad.returncode, 1, bad.stderr)
+        self.assertIn(b"[unknown-relay]", bad.stdout + bad.stderr)
 
 
 if __name__ == "__main__":

@@ -109,6 +109,16 @@ class SchemaTest(unittest.TestCase):
             with self.subTest(example=example.name):
                 self.assertValid(load_policy(example), example.name)
 
+    def test_examples_reference_the_published_schema(self):
+        # Editors follow "$schema"; it must lead to the schema with the stable $id.
+        self.assertEqual(self.schema["$id"], "urn:mtaroute:schema:policy:1")
+        for example in EXAMPLES:
+            with self.subTest(example=example.name):
+                reference = load_policy(example).get("$schema")
+                self.assertIsNotNone(reference, "no $schema")
+                target = (example.parent / reference).resolve()
+                self.assertEqual(target, (SOURCE_DIR / "schema" / "policy.schema.json").resolve())
+
     def test_good_lint_policies_validate(self):
         self.assertTrue(GOOD, "no good lint policies found")
         for good in GOOD:
