@@ -81,8 +81,8 @@ bool ReadLog(const std::string& path, LogParser& parser, Triage& triage, Report&
   if (reader.truncated()) {
     std::cerr << fmt::format(
         "mtaroute: warning: {} ends in the middle of its compressed data; "
-        "read what was there\n",
-        name);
+        "read what was there{}\n",
+        name, reader.dropped_cut_line() ? " but the unfinished last line" : "");
   }
   if (reader.long_lines() > 0) {
     std::cerr << fmt::format("mtaroute: warning: {}: skipped {} lines longer than {} bytes\n", name,
@@ -103,6 +103,12 @@ int RunTriage(const TriageOptions& options) {
   bool unreadable = false;
   for (const std::string& path : options.logs) {
     unreadable = !ReadLog(path, parser, triage, counts) || unreadable;
+  }
+  if (triage.untracked() > 0) {
+    std::cerr << fmt::format(
+        "mtaroute: warning: more than {} recipient domains: {} deliveries to the others count "
+        "in the totals and in failure groups, but not in a group's sent mail\n",
+        Triage::kMaxDomains, triage.untracked());
   }
   Report report = BuildReport(triage, classifier, policy ? &*policy : nullptr);
   report.files = counts.files;

@@ -35,6 +35,7 @@ class LineReader {
   const std::string& error() const { return error_; }
   // A gzip stream that ended early (a log rotated while being compressed): a warning.
   bool truncated() const { return truncated_; }
+  bool dropped_cut_line() const { return cut_line_; }
   std::size_t long_lines() const { return long_lines_; }
   std::size_t lines() const { return lines_; }
 
@@ -54,6 +55,7 @@ class LineReader {
   std::size_t raw_begin_ = 0, raw_end_ = 0;
   std::string error_;
   bool truncated_ = false;
+  bool cut_line_ = false;  // the unfinished last line of a truncated file, dropped
   std::size_t long_lines_ = 0;
   std::size_t lines_ = 0;
 };
@@ -67,6 +69,11 @@ bool LineReader::ForEachLine(Fn&& fn) {
     if (got < 0) return false;
     std::size_t end = kept + static_cast<std::size_t>(got);
     if (got == 0) {  // end of input: a last line without "\n"
+      // A compressed file cut short ends in the middle of a line: that part is no log line.
+      if (truncated_ && kept > 0) {
+        cut_line_ = true;
+        return true;
+      }
       if (kept > 0 && !skipping) {
         std::string_view line(buffer_.data(), kept);
         if (line.back() == '\r') line.remove_suffix(1);

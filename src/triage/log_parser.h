@@ -44,6 +44,7 @@ class LogParser {
   LogFormat last_format() const { return last_format_; }
   // qmail deliveries started and not yet ended (memory held between lines).
   std::size_t open_qmail_deliveries() const { return qmail_open_.size(); }
+  static constexpr std::size_t kMaxOpenQmail = 65536;
 
  private:
   bool ParsePostfix(std::string_view line, Delivery& delivery);

@@ -84,6 +84,11 @@ bool LogParser::ParseQmail(std::string_view line, Delivery& delivery) {
     if (to == std::string_view::npos) {
       qmail_open_.erase(number);  // a local delivery: nothing to follow
     } else {
+      // qmail-send reuses delivery numbers (one per concurrent delivery, a few hundred at
+      // most); a log with ever new numbers must not grow the table without bound.
+      if (qmail_open_.size() >= kMaxOpenQmail && !qmail_open_.contains(number)) {
+        qmail_open_.clear();
+      }
       qmail_open_[number].assign(what.substr(to + 11));
     }
     return false;

@@ -43,12 +43,16 @@ std::string HostLabel(std::string_view host, std::string_view address) {
 Triage::Triage(const Classifier& classifier, std::vector<RelayTarget> relays)
     : classifier_(classifier), relays_(std::move(relays)) {}
 
-Triage::DomainStats& Triage::Domain(std::string_view domain) {
+Triage::DomainStats* Triage::Domain(std::string_view domain) {
   std::size_t hash = Hash{}(domain);
   CacheSlot& slot = domain_cache_[hash % domain_cache_.size()];
-  if (slot.stats != nullptr && slot.hash == hash && *slot.domain == domain) return *slot.stats;
+  if (slot.stats != nullptr && slot.hash == hash && *slot.domain == domain) return slot.stats;
   auto it = domains_.find(domain);
   if (it == domains_.end()) {
+    if (domains_.size() >= kMaxDomains) {
+      ++untracked_;
+      return nullptr;
+    }
     DomainStats stats;
     stats.sent.assign(classifier_.provider_count(), 0);
     stats.relays.resize(relays_.size());
@@ -57,7 +61,7 @@ Triage::DomainStats& Triage::Domain(std::string_view domain) {
     it = domains_.emplace(std::string(domain), std::move(stats)).first;
   }
   slot = CacheSlot{hash, &it->first, &it->second};  // nodes never move
-  return it->second;
+  return &it->second;
 }
 
 // By MX host name; else what an earlier MX host name told about the domain; else by the
@@ -148,14 +152,20 @@ void Triage::Add(const Delivery& delivery) {
     Record(group, delivery, result);
     return;
   }
-  DomainStats& stats = Domain(delivery.domain);
-  ProviderId provider = Provider(delivery, &stats);
+  DomainStats* stats = Domain(delivery.domain);
+  ProviderId provider = Provider(delivery, stats);
   if (delivery.status == DeliveryStatus::kSent) {
-    AddSent(delivery, stats, provider);
+    if (stats != nullptr) {
+      AddSent(delivery, *stats, provider);
+    } else {
+      ++sent_;
+    }
     return;
   }
   ++failed_;
-  for (RelayStats& relay : stats.relays) relay.sent_since_failure = 0;
+  if (stats != nullptr) {
+    for (RelayStats& relay : stats->relays) relay.sent_since_failure = 0;
+  }
   Classification result = Classify(delivery, provider);
   Group& group = FindGroup(groups_, delivery.domain, provider, result.reason);
   if (group.domain.empty()) group.domain.assign(delivery.domain);

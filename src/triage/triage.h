@@ -66,6 +66,11 @@ class Triage {
   std::uint64_t deliveries() const { return deliveries_; }
   std::uint64_t sent() const { return sent_; }
   std::uint64_t failed() const { return failed_; }
+  // Per-domain counters (sent mail, relay success) are kept for this many domains: memory
+  // must not grow with a log of ever new recipient domains. Deliveries to domains past it
+  // count in the totals and in failure groups, not in a group's "sent".
+  static constexpr std::size_t kMaxDomains = 100000;
+  std::uint64_t untracked() const { return untracked_; }
   std::size_t domain_count() const { return domains_.size(); }
 
  private:
@@ -93,7 +98,8 @@ class Triage {
   };
   using Map = std::unordered_map<std::string, Group, Hash, std::equal_to<>>;
 
-  DomainStats& Domain(std::string_view domain);
+  // The domain's counters; nullptr for a new domain once kMaxDomains are tracked.
+  DomainStats* Domain(std::string_view domain);
   ProviderId Provider(const Delivery& delivery, DomainStats* stats);
   void AddSent(const Delivery& delivery, DomainStats& stats, ProviderId provider);
   Group& FindGroup(Map& map, std::string_view name, ProviderId provider, Reason reason);
@@ -111,6 +117,7 @@ class Triage {
   std::uint64_t deliveries_ = 0;
   std::uint64_t sent_ = 0;
   std::uint64_t failed_ = 0;
+  std::uint64_t untracked_ = 0;  // deliveries to domains past kMaxDomains
 };
 
 // "name[ip]" as logs write it; "[ip]" when the name is unknown; the name alone without ip.

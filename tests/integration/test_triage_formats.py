@@ -7,8 +7,9 @@ literal "\\n" in multi-line replies) and a Postfix 3.11 log (RFC 3339 stamps, lo
 postfix-out/smtp, tls= between delays= and dsn=, postfix/error, a non-final MX). A real Exim
 is not run: Debian's exim4-daemon-light conflicts with postfix as a package.
 
-Also: the formats mixed in one stream, rotated .gz files, exit statuses, hostile bytes, and
-that memory stays flat when the log grows twentyfold.
+Also: the formats mixed in one stream, rotated .gz files (and one cut short), exit statuses,
+hostile bytes, and that memory stays flat when the log grows twentyfold, when every line
+names a new recipient domain, and when qmail delivery numbers never repeat.
 """
 import gzip
 import json
@@ -183,6 +184,74 @@ class CommandLineTest(unittest.TestCase):
         small = peak_rss_kib(500)      # 5 MB of log
         large = peak_rss_kib(10000)    # 100 MB of log
         self.assertLess(large - small, 2048, (small, large))
+
+    def peak_rss_of_stream(self, chunks):
+        """Peak RSS (KiB) and stderr of `triage --format json -` fed the byte chunks."""
+        env = dict(os.environ)
+        env["ASAN_OPTIONS"] = env.get("ASAN_OPTIONS", "") + ":quarantine_size_mb=0"
+        with tempfile.TemporaryFile() as err:
+            proc = subprocess.Popen([MTAROUTE, "triage", "--format", "json", "-"],
+                                    stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                    stderr=err, env=env)
+
+            def feed():
+                with proc.stdin:
+                    for chunk in chunks:
+                        proc.stdin.write(chunk)
+            writer = threading.Thread(target=feed)
+            writer.start()
+            _, status, usage = os.wait4(proc.pid, 0)
+            writer.join()
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            self.assertEqual(proc.returncode, 0)
+            err.seek(0)
+            return usage.ru_maxrss, err.read().decode()
+
+    def test_memory_bounded_with_ever_new_domains(self):
+        # Every line a new recipient domain (sent mail, no group): the per-domain counters stop
+        # at Triage::kMaxDomains (100,000), so 400,000 domains cost what 200,000 do.
+        def log(domains):
+            for start in range(0, domains, 10000):
+                yield "".join(
+                    f"Nov 28 10:00:00 web01 postfix/smtp[1]: Q{i:X}: to=<u@d{i}.example>, "
+                    f"relay=mx.d{i}.example[192.0.2.1]:25, delay=1, delays=0/0/0/1, "
+                    f"dsn=2.0.0, status=sent (250 ok)\n"
+                    for i in range(start, start + 10000)).encode()
+        small, small_err = self.peak_rss_of_stream(log(200000))
+        large, large_err = self.peak_rss_of_stream(log(400000))
+        self.assertLess(large - small, 4096, (small, large))
+        self.assertIn("more than 100000 recipient domains: 300000 deliveries to the others",
+                      large_err)
+
+    def test_memory_bounded_with_ever_new_qmail_deliveries(self):
+        # "starting delivery N" with ever new N and no result line: the open-delivery table is
+        # capped (qmail reuses a few hundred numbers), so 1,000,000 cost what 200,000 do.
+        def log(count):
+            for start in range(0, count, 10000):
+                yield "".join(f"@400000006929649b000003e8 starting delivery {n}: msg 1 to "
+                              f"remote user{n}@gmail.com\n"
+                              for n in range(start, start + 10000)).encode()
+        small, _ = self.peak_rss_of_stream(log(200000))
+        large, _ = self.peak_rss_of_stream(log(1000000))
+        self.assertLess(large - small, 4096, (small, large))
+
+    def test_truncated_gzip_drops_the_cut_line(self):
+        # A rotated .gz cut short (a full disk, a copy interrupted) ends inside a line; that
+        # piece of a line must not become a group of its own.
+        text = (FIXTURES / "postfix-3.11.log").read_bytes()
+        whole = triage_json(FIXTURES / "postfix-3.11.log")
+        compressed = gzip.compress(text, mtime=0)
+        with tempfile.TemporaryDirectory() as tmp:
+            cut = Path(tmp) / "maillog.1.gz"
+            cut.write_bytes(compressed[: len(compressed) * 2 // 3])
+            proc = run(["triage", "--format", "json", str(cut)])
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            self.assertIn(b"ends in the middle of its compressed data; read what was there but "
+                          b"the unfinished last line", proc.stderr)
+            report = json.loads(proc.stdout)
+            known = {(g["domain"], g["provider"], g["reason"]) for g in whole["groups"]}
+            for group in report["groups"]:
+                self.assertIn((group["domain"], group["provider"], group["reason"]), known)
 
 
 if __name__ == "__main__":
