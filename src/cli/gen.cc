@@ -136,7 +136,9 @@ int Check(const std::vector<OutputFile>& files, const std::string& dir,
   bool drift = false;
   bool unreadable = false;
   for (const OutputFile& file : files) {
-    std::string path = fmt::format("{}/{}", dir, file.name);
+    std::string_view base = dir;
+    while (base.size() > 1 && base.back() == '/') base.remove_suffix(1);  // as the writer does
+    std::string path = base == "/" ? "/" + file.name : fmt::format("{}/{}", base, file.name);
     ExistingFile deployed = ReadExisting(dir, file.name);
     if (deployed.unreadable) {
       std::cerr << fmt::format("mtaroute: cannot read {}: {}\n", path, deployed.problem);
@@ -215,10 +217,13 @@ int RunGen(const GenOptions& options) {
     return kExitUsage;
   }
   InputFile input = ReadInputFile(options.policy, options.max_size);
-  if (!input.error.empty() || input.too_large) {
-    std::cerr << fmt::format("mtaroute: cannot read {}: {}\n", options.policy,
-                             input.too_large ? "larger than --max-size" : input.error);
-    return input.too_large ? kExitFindings : kExitUsage;
+  if (input.too_large) {
+    std::cerr << RenderText({TooLargeDiagnostic(input, options.max_size)}, false);
+    return kExitFindings;
+  }
+  if (!input.error.empty()) {
+    std::cerr << fmt::format("mtaroute: cannot read {}: {}\n", options.policy, input.error);
+    return kExitUsage;
   }
   ParseLimits limits;
   limits.max_file_bytes = options.max_size;

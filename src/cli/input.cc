@@ -67,4 +67,15 @@ InputFile ReadInputFile(const std::string& path, std::size_t max_bytes) {
   return input;
 }
 
+Diagnostic TooLargeDiagnostic(const InputFile& input, std::size_t max_bytes) {
+  Diagnostic d;
+  d.severity = Severity::kError;
+  d.rule = "file-too-large";
+  d.message = fmt::format("the policy is larger than {} bytes", max_bytes);
+  d.hint = "a policy this large is unusual; raise the limit with --max-size if it is right";
+  d.file = input.name;
+  d.line = d.column = 1;
+  return d;
+}
+
 }  // namespace mtaroute

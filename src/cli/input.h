@@ -5,6 +5,8 @@
 #include <cstddef>
 #include <string>
 
+#include "diag/diagnostics.h"
+
 namespace mtaroute {
 
 struct InputFile {
@@ -15,5 +17,9 @@ struct InputFile {
 };
 
 InputFile ReadInputFile(const std::string& path, std::size_t max_bytes);
+
+// The file-too-large finding for an input that ReadInputFile refused by its size: every
+// command reports it the same way (exit 1).
+Diagnostic TooLargeDiagnostic(const InputFile& input, std::size_t max_bytes);
 
 }  // namespace mtaroute

@@ -55,14 +55,7 @@ int RunLint(const LintOptions& options) {
       continue;
     }
     if (input.too_large) {
-      Diagnostic d;
-      d.severity = Severity::kError;
-      d.rule = "file-too-large";
-      d.message = fmt::format("the policy is larger than {} bytes", limits.max_file_bytes);
-      d.hint = "a policy this large is unusual; raise the limit with --max-size if it is right";
-      d.file = input.name;
-      d.line = d.column = 1;
-      all.push_back(std::move(d));
+      all.push_back(TooLargeDiagnostic(input, limits.max_file_bytes));
       failed = true;
       continue;
     }

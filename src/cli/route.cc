@@ -173,10 +173,13 @@ std::string RoutesJson(const std::vector<RouteAnswer>& routes, const Policy& pol
 
 int RunRoute(const RouteOptions& options) {
   InputFile input = ReadInputFile(options.policy, options.max_size);
-  if (!input.error.empty() || input.too_large) {
-    std::cerr << fmt::format("mtaroute: cannot read {}: {}\n", options.policy,
-                             input.too_large ? "larger than --max-size" : input.error);
-    return input.too_large ? kExitFindings : kExitUsage;
+  if (input.too_large) {
+    std::cerr << RenderText({TooLargeDiagnostic(input, options.max_size)}, false);
+    return kExitFindings;
+  }
+  if (!input.error.empty()) {
+    std::cerr << fmt::format("mtaroute: cannot read {}: {}\n", options.policy, input.error);
+    return kExitUsage;
   }
   ParseLimits limits;
   limits.max_file_bytes = options.max_size;

@@ -122,6 +122,14 @@ class Check(unittest.TestCase):
         self.assertEqual(proc.stdout.decode().count("(missing)\n+++ generated"), 5)
         self.assertFalse(self.out.exists(), "--check created the directory")
 
+    def test_trailing_slash_names_the_file_once(self):
+        transport = self.out / "transport"
+        transport.write_text(transport.read_text().replace("gmail.com smtp", "gmail.com  smtp"))
+        proc = self.gen("--out", "out/", "--check")
+        self.assertEqual(proc.returncode, 1, proc.stderr.decode())
+        self.assertTrue(proc.stdout.decode().startswith("--- out/transport\n+++ generated\n"),
+                        proc.stdout.decode())
+
     def test_wrong_mode(self):
         os.chmod(self.out / "sasl_passwd", 0o644)
         proc = self.check()

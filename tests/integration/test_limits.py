@@ -176,8 +176,18 @@ CASES = {
 
 # Big inputs of the right shape: every element is decoded, so they get wider (still fixed)
 # bounds. 16 MiB of one repeated domain: 240,000 domains, 239,500 diagnostics past the cap.
+def errors_at_the_end(directory):
+    # 16 MiB of members, then 600 duplicate keys: every diagnostic far from the start (each
+    # once counted the lines from the start of the file).
+    members = ", ".join(f'"x-{i:07d}": 0' for i in range(16 * 1024 * 1024 // 15))
+    duplicates = ", ".join(['"k": 0'] * 600)
+    return write(directory, "late.json",
+                 f'{{"version": 1, {members}, "x-z": {{{duplicates}}}}}'.encode())
+
+
 BIG_CASES = {
     "16 MiB of domains": (long_domain, 1, "duplicate-domain"),
+    "600 errors at the end of 16 MiB": (errors_at_the_end, 1, "duplicate-key"),
 }
 BIG_TIME_S = 6.0 * (5 if SANITIZED else 1)
 BIG_RSS_MB = 1200 if SANITIZED else 400
