@@ -249,6 +249,16 @@ void Decoder::DecodeAuth(const Json& value, const std::string& pointer, const st
 std::optional<Domain> Decoder::DecodeDomain(const std::string& text, const std::string& pointer,
                                             std::string_view what) {
   if (!in_.SafeName(text, pointer, what)) return std::nullopt;
+  if (text.find('*') != std::string::npos && !pointer.starts_with("/routes/")) {
+    diags_.Error("wildcard-domain", pointer,
+                 fmt::format("{} {} is a wildcard; SPF names one exact domain", what,
+                             Quote(text)),
+                 pointer.find("/include/") != std::string::npos
+                     ? "name the one domain whose SPF record is included"
+                     : "write the domain itself; give each subdomain that sends mail its own "
+                       "\"spf\" entry");
+    return std::nullopt;
+  }
   if (text.find('*') != std::string::npos) {
     std::string rest = text.rfind("*.", 0) == 0 ? text.substr(2) : "";
     bool simple = !rest.empty() && rest.find('*') == std::string::npos;
