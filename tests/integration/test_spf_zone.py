@@ -28,9 +28,13 @@ THREE_STRING_POLICY = {
     "relays": {
         "out": {"host": "relay.spf3.example", "egress": ["153.122.200.10", "2001:db8:77::25"]},
         "v4": {"host": "153.122.201.25"},
+        # A host name and no egress: the record says a:HOST (and lint warns); pyspf must
+        # pass the address that name resolves to.
+        "named": {"host": "smtp.spf3.example"},
     },
     "routes": [{"domains": ["gmail.com"], "relay": "out"},
-               {"domains": ["icloud.com"], "relay": "v4"}],
+               {"domains": ["icloud.com"], "relay": "v4"},
+               {"domains": ["me.com"], "relay": "named"}],
     "origins": [
         {"name": "farm", "networks": [f"153.122.{i}.0/24" for i in range(28)]},
         {"name": "v6", "networks": ["2001:db8:100::/56", "2001:db8:200::7", "153.122.7.9"]},
