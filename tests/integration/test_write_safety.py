@@ -5,7 +5,8 @@ Every case starts from a directory that an earlier `gen postfix --out` filled (t
 main.cf, sasl_passwd, tls_policy, mynetworks) and makes the next run fail in the middle:
 - a target that is a directory, and an --out path whose component is a file (refused before
   anything is written);
-- an immutable file (chattr +i: even root cannot replace it);
+- an immutable file (chattr +i: even root cannot replace it); a directory the user may not
+  write (mode 0555, gen run as nobody);
 - write() failing with EFBIG under RLIMIT_FSIZE (only the last file, mynetworks, is too big:
   the earlier temporary files are already written) - mtaroute must not die of SIGXFSZ;
 - ENOSPC on a 64 KiB tmpfs mounted in a private mount namespace (unshare -m);
@@ -125,6 +126,30 @@ class WriteSafety(unittest.TestCase):
         finally:
             subprocess.run(["chattr", "-i", str(target)])
 
+    def test_read_only_directory(self):
+        # The administrator runs gen as a user who may not write the directory (mode 0555,
+        # not the owner): it fails before any file is touched. The policy has no secret, so
+        # that user can read every deployed file to compare.
+        pol = policy()
+        del pol["relays"]["clean"]["auth"]
+        proc = self.gen(pol)
+        self.assertEqual(proc.returncode, 0, proc.stderr.decode())
+        before = contents(self.out)
+        os.chmod(self.work, 0o755)
+        os.chmod(self.out, 0o555)
+        self.addCleanup(os.chmod, self.out, 0o755)
+        pol["relays"]["clean"]["port"] = 2525  # every file but mynetworks changes
+        (self.work / "p.json").write_text(json.dumps(pol))
+        proc = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                               MTAROUTE, "gen", "postfix", "p.json", "--out", str(self.out)],
+                              cwd=self.work, capture_output=True, timeout=60)
+        stderr = proc.stderr.decode()
+        self.assertEqual(proc.returncode, 1, stderr)
+        self.assertIn("nothing written: ", stderr)
+        self.assertIn("Permission denied", stderr)
+        self.assertEqual(contents(self.out), before)
+        self.assertEqual(leftovers(self.out), [])
+
     def test_file_size_limit_midway(self):
         old = policy(port=587, networks=4)
         new = policy(port=2525, networks=3000)  # mynetworks ~ 40 KB, the others < 4 KB
@@ -215,6 +240,7 @@ class WriteSafety(unittest.TestCase):
         for name in FILES:
             self.assertEqual(snap[name][1], 0o600 if name == "sasl_passwd" else 0o644, name)
         proc = self.gen(policy(port=2526), preexec=lambda: os.umask(0))
+        self.assertEqual(proc.returncode, 0, proc.stderr.decode())
         self.assertEqual(snapshot(self.out)["sasl_passwd"][1], 0o600)
 
     def test_unchanged_files_keep_mtime_and_steps_name_only_changes(self):

@@ -112,7 +112,10 @@ TEST_CASE("WriteFiles leaves unchanged files alone and fixes modes", "[cli][writ
 }
 
 TEST_CASE("WriteFiles keeps the owner and group of an existing file", "[cli][writer]") {
-  if (geteuid() != 0) return;  // only root can give a file away
+  if (geteuid() != 0) {  // only root can give a file away; CI runs as root
+    WARN("not root: owner and group not checked");
+    return;
+  }
   TempDir tmp;
   const std::string& dir = tmp.path();
   REQUIRE(WriteFiles(dir, Files("v1")).error.empty());
