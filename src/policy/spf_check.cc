@@ -177,13 +177,50 @@ void CheckSize(const SpfEntry& entry, const SpfRecord& record, Diagnostics& diag
                 "this one includes");
 }
 
+// A mechanism that adds nothing: the same term earlier in the record (mtaroute already wrote
+// it from the origins, a relay or "include", or it is repeated), or a passing ip4/ip6 network
+// inside one listed before it. It costs bytes, and a repeated a/mx/include a DNS lookup.
+void CheckRedundantMechanism(const SpfRecord& record, std::size_t index, Diagnostics& diags) {
+  const SpfTerm& term = record.terms[index];
+  SpfTermSyntax syntax = ParseSpfTerm(term.text);
+  if (!syntax.error.empty() || syntax.modifier) return;
+  auto lower = [](std::string text) {
+    for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return text.starts_with("+") ? text.substr(1) : text;
+  };
+  const std::string text = lower(term.text);
+  for (std::size_t i = 0; i < index; ++i) {
+    const SpfTerm& earlier = record.terms[i];
+    std::string why;
+    if (lower(earlier.text) == text) {
+      why = earlier.source == SpfTerm::Source::kMechanism ? "it is already listed"
+                                                          : "mtaroute already writes it";
+    } else if (syntax.network && (syntax.qualifier == 0 || syntax.qualifier == '+')) {
+      SpfTermSyntax other = ParseSpfTerm(earlier.text);
+      std::optional<Network> covering = earlier.network ? earlier.network : other.network;
+      bool passes = other.qualifier == 0 || other.qualifier == '+';
+      if (covering && passes && covering->Contains(*syntax.network)) {
+        why = fmt::format("{} already covers it", Quote(earlier.text));
+      }
+    }
+    if (why.empty()) continue;
+    diags.Warning("spf-redundant-mechanism", term.pointer,
+                  fmt::format("SPF term {} adds nothing: {}", Quote(term.text), why),
+                  syntax.QueriesDns() ? "remove it: it also costs one of the 10 DNS lookups"
+                                      : "remove it from \"mechanisms\"");
+    return;
+  }
+}
+
 void CheckEntry(const Policy& policy, const SpfEntry& entry, std::set<std::string>& warned,
                 Diagnostics& diags) {
   SpfRecord record = BuildSpfRecord(policy, entry);
   std::map<std::string, int> modifiers;
-  for (const SpfTerm& term : record.terms) {
+  for (std::size_t i = 0; i < record.terms.size(); ++i) {
+    const SpfTerm& term = record.terms[i];
     if (term.source == SpfTerm::Source::kMechanism) {
       CheckMechanism(entry, term, modifiers, warned, diags);
+      CheckRedundantMechanism(record, i, diags);
     } else if (term.network) {
       CheckSpecialAddress(term, *term.network, warned, diags);
     } else if (term.source == SpfTerm::Source::kInclude &&
