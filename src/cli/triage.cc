@@ -84,6 +84,10 @@ bool ReadLog(const std::string& path, LogParser& parser, Triage& triage, Report&
         "read what was there{}\n",
         name, reader.dropped_cut_line() ? " but the unfinished last line" : "");
   }
+  if (ok && reader.lines() == 0) {
+    // An empty rotated log, or a FIFO that no program writes to (read without blocking).
+    std::cerr << fmt::format("mtaroute: warning: {}: no lines read\n", name);
+  }
   if (reader.long_lines() > 0) {
     std::cerr << fmt::format("mtaroute: warning: {}: skipped {} lines longer than {} bytes\n", name,
                              reader.long_lines(), LineReader::kMaxLine);

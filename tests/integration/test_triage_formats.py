@@ -140,7 +140,9 @@ class CommandLineTest(unittest.TestCase):
             self.assertEqual(proc.stdout, b"")
             fifo = Path(tmp) / "fifo"
             os.mkfifo(fifo)  # no writer: must not hang
-            self.assertEqual(run(["triage", str(fifo)], timeout=20).returncode, 0)
+            proc = run(["triage", str(fifo)], timeout=20)
+            self.assertEqual(proc.returncode, 0)
+            self.assertIn(f"mtaroute: warning: {fifo}: no lines read".encode(), proc.stderr)
 
     def test_hostile_bytes(self):
         line = ("Nov 28 10:00:00 web01 postfix/smtp[1]: ABC123: to=<u@gmail.com>, relay=mx.test"
