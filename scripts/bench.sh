@@ -12,12 +12,21 @@ ROOT=$(pwd)
 M="$ROOT/build/mtaroute"
 RUNS="${RUNS:-3}"
 SIZES="${*:-10000 100000 1000000}"
-for tool in jq /usr/bin/time postmap; do
-  command -v "$tool" >/dev/null || { echo "bench: needs $tool (apt-get install jq time postfix)" >&2; exit 2; }
-done
+missing=""
+command -v jq >/dev/null || missing="$missing jq"
+[ -x /usr/bin/time ] || missing="$missing time"
+command -v postmap >/dev/null || missing="$missing postfix"
+if [ -n "$missing" ]; then
+  [ "$(id -u)" = 0 ] || { echo "bench: needs:$missing (apt-get install$missing)" >&2; exit 2; }
+  echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+fi
 [ -x "$M" ] || { echo "bench: build first (scripts/build.sh)" >&2; exit 2; }
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
+# postmap reads main.cf; a private one, so that the machine needs no Postfix configuration.
+mkdir -p "$WORK/conf"
+printf 'compatibility_level = 3.6\nsetgid_group = postdrop\n' > "$WORK/conf/main.cf"
 
 gen_policy() {  # $1 = number of domains, $2 = output file
   /usr/bin/python3 - "$1" "$2" <<'PY'
@@ -39,16 +48,24 @@ with open(path, "w", encoding="utf-8") as f:
 PY
 }
 
-# Runs "$@" RUNS times with stdout to /dev/null; prints "median_seconds peak_rss_kb".
+# Runs "$@" RUNS times with stdout to a file; prints "median_seconds peak_rss_kb" (wall time
+# from perf_counter, peak RSS from /usr/bin/time).
 measure() {
-  : > "$WORK/times"
-  i=0
-  while [ "$i" -lt "$RUNS" ]; do
-    /usr/bin/time -f "%e %M" -o "$WORK/one" "$@" > /dev/null 2> "$WORK/stderr" || true
-    tail -n 1 "$WORK/one" >> "$WORK/times"
-    i=$((i + 1))
-  done
-  sort -n "$WORK/times" | awk -v n="$RUNS" '{t[NR]=$1; if ($2>m) m=$2} END {print t[int((n+1)/2)], m}'
+  /usr/bin/python3 - "$WORK" "$RUNS" "$@" <<'PY'
+import os, subprocess, sys, time
+work, runs, cmd = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+walls, rss = [], 0
+for _ in range(runs):
+    with open(os.path.join(work, "stdout"), "wb") as out, \
+            open(os.path.join(work, "stderr"), "wb") as err:
+        report = os.path.join(work, "rss")
+        start = time.perf_counter()
+        # /usr/bin/time for the RSS: a child forked from this Python would start at its size.
+        subprocess.run(["/usr/bin/time", "-f", "%M", "-o", report, *cmd], stdout=out, stderr=err)
+        walls.append(time.perf_counter() - start)
+    rss = max(rss, int(open(report).read().split()[-1]))
+print("%.4f %d" % (sorted(walls)[(runs - 1) // 2], rss))
+PY
 }
 
 JQ='.relays as $rel | .routes[] | .relay as $n | .domains[] | "\(.) smtp:[\($rel[$n].host)]:\($rel[$n].port // 25)"'
@@ -66,7 +83,7 @@ for n in $SIZES; do
     "gen postfix --only transport" "$M gen postfix $p --only transport" \
     "gen qmail --only smtproutes" "$M gen qmail $p --only smtproutes" \
     "jq one-liner" "jq -r '$JQ' $p" \
-    "postmap hash:transport" "postmap hash:$WORK/transport"
+    "postmap hash:transport" "postmap -c $WORK/conf hash:$WORK/transport"
   jq_time=""
   rows=""
   while [ "$#" -gt 0 ]; do
@@ -82,11 +99,31 @@ for n in $SIZES; do
     [ -n "$name" ] || continue
     awk -v n="$n" -v mb="$mb" -v name="$name" -v t="$t" -v rss="$rss" -v size="$size" -v jq="$jq_time" \
       'BEGIN {ratio = (name == "jq one-liner" || t == 0) ? "" : sprintf("%.1fx", jq / t);
-              printf "| %d | %s | %s | %.2f | %.0f | %.2f | %s |\n", n, mb, name, t, rss / 1024,
+              printf "| %d | %s | %s | %.3f | %.0f | %.2f | %s |\n", n, mb, name, t, rss / 1024,
                      rss * 1024 / size, ratio}' >> "$TABLE"
   done
 done
 
+# Growth: each command's time at N divided by its time at N/10 (linear: about 10x; the
+# target is at most 12x).
+GROWTH="$WORK/growth"
+/usr/bin/python3 - "$TABLE" > "$GROWTH" <<'PY'
+import sys
+rows = {}
+for line in open(sys.argv[1]).read().splitlines()[2:]:
+    cells = [c.strip() for c in line.strip("|").split("|")]
+    rows[(int(cells[0]), cells[2])] = float(cells[3])
+sizes = sorted({n for n, _ in rows})
+names = list(dict.fromkeys(name for _, name in rows))
+print("| command | " + " | ".join(f"{a} -> {b}" for a, b in zip(sizes, sizes[1:])) + " |")
+print("|---|" + "---:|" * (len(sizes) - 1))
+for name in names:
+    cells = []
+    for a, b in zip(sizes, sizes[1:]):
+        ta, tb = rows.get((a, name)), rows.get((b, name))
+        cells.append(f"{tb / ta:.1f}x" if ta and tb else "")
+    print(f"| {name} | " + " | ".join(cells) + " |")
+PY
 CPU=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 MEM=$(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)
 SECTION="$WORK/section"
@@ -99,6 +136,10 @@ SECTION="$WORK/section"
   echo "divided by the policy file's size."
   echo
   cat "$TABLE"
+  echo
+  echo "Time growth from one size to the next (10x the domains; linear is 10x):"
+  echo
+  cat "$GROWTH"
 } > "$SECTION"
 DOC=docs/benchmarks.md
 mkdir -p docs
