@@ -3,7 +3,8 @@
 A private Postfix instance (tests/integration/lib) delivers, by a transport table, to loopback
 sinks that answer with the providers' real rejection texts: Gmail's multi-line 550-5.7.1
 reputation reply, Microsoft's S3150, Yahoo's TSS04 421, Apple's Spamhaus PBL reject, GMX's
-554 greeting, a server that drops the connection after EHLO (a raw socket), and a non-final
+554 greeting, Gmail's 5.7.26 SPF/DKIM reject (a relay cannot fix it: advice, no route), a
+server that drops the connection after EHLO (a raw socket), and a non-final
 MX's soft error before a final reject (a nexthop list). Postfix writes its own maillog_file;
 triage must classify every delivery line of it as expected, and count exactly what an
 independent reading of the log counts. Then the same log rewritten with RFC 3339 stamps and
@@ -52,6 +53,12 @@ GMX_GREETING = ("554-gmx.net (mxgmx117) Nemesis ESMTP Service not available\n"
                 "554-No SMTP service\n554-IP address is black listed.\n"
                 "554 For explanation visit https://postmaster.gmx.net/en/case?c=bip&i=ip&"
                 "v=127.0.0.1&r=1MxAbc-1a2b3c")
+# Keyed to the domain, not the IP: a relay does not help (the text Gmail sends; AOL mail is
+# Yahoo's, whose provider the domain tells).
+UNAUTHENTICATED = ("550-5.7.26 This mail is unauthenticated, which poses a security risk to the\n"
+                   "550-5.7.26 sender and Gmail users, and has been blocked. The sender must\n"
+                   "550-5.7.26 authenticate with at least one of SPF or DKIM. For this message,\n"
+                   "550 5.7.26 DKIM checks did not pass. x2 - gsmtp")
 
 # domain -> (provider, reason, relay_helps, list, status of its deliveries)
 EXPECTED = {
@@ -62,6 +69,7 @@ EXPECTED = {
     "icloud.com": ("apple", "blocklist-pbl", "yes", "Spamhaus PBL", "bounced"),
     "gmx.de": ("gmx", "blocklist", "yes", "GMX", "deferred"),
     "t-online.de": ("t-online", "connection", "unclear", None, "deferred"),
+    "aol.com": ("yahoo", "authentication", "no", None, "bounced"),
 }
 DELIVERY = re.compile(r"postfix/\S+/(?:smtp|error)\[\d+\]: [0-9A-Za-z]+: to=<[^@>]+@([^>]+)>, "
                       r"relay=([^,]+), .*status=(\w+) \((.*)\)$")
@@ -149,6 +157,7 @@ class TriagePostfixTest(unittest.TestCase):
                     Sink(mail_reply=YAHOO) as yahoo, \
                     Sink(rcpt_reply=APPLE_PBL) as apple, \
                     Sink(greeting=GMX_GREETING) as gmx, \
+                    Sink(rcpt_reply=UNAUTHENTICATED) as aol, \
                     Sink(hostname="relay.test") as relay, \
                     Sink(hostname="ok.test") as ok:
                 cls.relay_port = relay.port
@@ -156,7 +165,7 @@ class TriagePostfixTest(unittest.TestCase):
                     "gmail.com": gmail.nexthop,
                     "googlemail.com": "%s, %s" % (soft.nexthop, gmail2.nexthop),
                     "outlook.com": outlook.nexthop, "yahoo.com": yahoo.nexthop,
-                    "icloud.com": apple.nexthop, "gmx.de": gmx.nexthop,
+                    "icloud.com": apple.nexthop, "gmx.de": gmx.nexthop, "aol.com": aol.nexthop,
                     "t-online.de": dropper.nexthop, "me.com": relay.nexthop,
                     "example.org": ok.nexthop, "origin.test": ok.nexthop,  # DSNs too
                 }
@@ -219,6 +228,21 @@ class TriagePostfixTest(unittest.TestCase):
         self.assertEqual(report["summary"]["failed"], total + 1)  # + the non-final line
         self.assertEqual(report["summary"]["sent"],
                          sum(n for (d, s), n in logged.items() if s == "sent"))
+
+    def test_what_a_relay_cannot_fix_gets_advice_instead(self):
+        report = triage_json(["--policy", str(SOURCE_DIR / "tests" / "triage" / "policy.json"),
+                              str(self.maillog)])
+        group = next(g for g in report["groups"] if g["domain"] == "aol.com")
+        self.assertEqual(group["relay_helps"], "no")
+        self.assertIn("a relay does not help", group["advice"])
+        self.assertIn("SPF", group["advice"])
+        self.assertIn("DKIM", group["advice"])
+        self.assertFalse(group["policy"]["proposed"])
+        self.assertNotIn("aol.com", [d for r in report["proposal"]["routes"]
+                                     for d in r["domains"]])
+        text = triage(["--policy", str(SOURCE_DIR / "tests" / "triage" / "policy.json"),
+                       str(self.maillog)]).stdout.decode()
+        self.assertIn("a relay does not help", text)
 
     def test_text_output_sorted_by_impact(self):
         out = triage([str(self.maillog)]).stdout.decode()
@@ -294,8 +318,8 @@ class TriagePostfixTest(unittest.TestCase):
         proposal = report["proposal"]
         self.assertEqual(proposal["relay"], "clean-relay")
         proposed = {d: r for r in proposal["routes"] for d in r["domains"]}
-        # me.com is routed already; partner-style direct routes and t-online's connection
-        # failures (a relay may not help) get no route.
+        # me.com is routed already; partner-style direct routes, t-online's connection
+        # failures (a relay may not help) and aol.com's SPF/DKIM failure get no route.
         self.assertEqual(set(proposed), {"gmail.com", "googlemail.com", "outlook.com",
                                          "yahoo.com", "icloud.com", "gmx.de"})
         merged = dict(example)
