@@ -5,7 +5,7 @@ through multilog (TAI64N labels, qmail-remote's '_' and '/' encoding, interleave
 deliveries), an Exim mainlog (4.99's " : " and the older ": ", 16- and 23-character ids,
 literal "\\n" in multi-line replies) and a Postfix 3.11 log (RFC 3339 stamps, long queue ids,
 postfix-out/smtp, tls= between delays= and dsn=, postfix/error, a non-final MX). A real Exim
-is not run: Debian's exim4-daemon-light conflicts with postfix as a package.
+4.96 writes its own mainlog in test_triage_exim.py.
 
 Also: the formats mixed in one stream, rotated .gz files (and one cut short), exit statuses,
 hostile bytes, and that memory stays flat when the log grows twentyfold, when every line
