@@ -216,15 +216,10 @@ int RunGen(const GenOptions& options) {
                              options.out_dir, options.out_dir);
     return kExitUsage;
   }
-  InputFile input = ReadInputFile(options.policy, options.max_size);
-  if (input.too_large) {
-    std::cerr << RenderText({TooLargeDiagnostic(input, options.max_size)}, false);
-    return kExitFindings;
-  }
-  if (!input.error.empty()) {
-    std::cerr << fmt::format("mtaroute: cannot read {}: {}\n", options.policy, input.error);
-    return kExitUsage;
-  }
+  int status = 0;
+  std::optional<InputFile> read = ReadPolicyFile(options.policy, options.max_size, status);
+  if (!read) return status;
+  const InputFile& input = *read;
   ParseLimits limits;
   limits.max_file_bytes = options.max_size;
   Analysis analysis = AnalyzePolicy(input.name, input.text, limits);

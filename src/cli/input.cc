@@ -8,7 +8,12 @@
 #include <cerrno>
 #include <cstring>
 
+#include <iostream>
+
 #include <fmt/format.h>
+
+#include "cli/app.h"
+#include "diag/render.h"
 
 namespace mtaroute {
 namespace {
@@ -76,6 +81,22 @@ Diagnostic TooLargeDiagnostic(const InputFile& input, std::size_t max_bytes) {
   d.file = input.name;
   d.line = d.column = 1;
   return d;
+}
+
+std::optional<InputFile> ReadPolicyFile(const std::string& path, std::size_t max_bytes,
+                                        int& status) {
+  InputFile input = ReadInputFile(path, max_bytes);
+  if (input.too_large) {
+    std::cerr << RenderText({TooLargeDiagnostic(input, max_bytes)});
+    status = kExitFindings;
+    return std::nullopt;
+  }
+  if (!input.error.empty()) {
+    std::cerr << fmt::format("mtaroute: cannot read {}: {}\n", path, input.error);
+    status = kExitUsage;
+    return std::nullopt;
+  }
+  return input;
 }
 
 }  // namespace mtaroute

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 
 #include "diag/diagnostics.h"
@@ -21,5 +22,10 @@ InputFile ReadInputFile(const std::string& path, std::size_t max_bytes);
 // The file-too-large finding for an input that ReadInputFile refused by its size: every
 // command reports it the same way (exit 1).
 Diagnostic TooLargeDiagnostic(const InputFile& input, std::size_t max_bytes);
+
+// The one policy of gen, route and triage --policy: the file, or nullopt after printing why
+// not on stderr, with `status` set to the exit code (1 too large, 2 unreadable).
+std::optional<InputFile> ReadPolicyFile(const std::string& path, std::size_t max_bytes,
+                                        int& status);
 
 }  // namespace mtaroute

@@ -41,12 +41,10 @@ YearRule MakeYearRule(int year) {
 // Reads and checks the policy; prints diagnostics when it has errors. Exit status or -1.
 int LoadPolicy(const std::string& path, std::optional<Policy>& policy) {
   ParseLimits limits;
-  InputFile input = ReadInputFile(path, limits.max_file_bytes);
-  if (!input.error.empty() || input.too_large) {
-    std::cerr << fmt::format("mtaroute: cannot read {}: {}\n", path,
-                             input.too_large ? "the policy is too large" : input.error);
-    return kExitUsage;
-  }
+  int status = 0;
+  std::optional<InputFile> read = ReadPolicyFile(path, limits.max_file_bytes, status);
+  if (!read) return status;
+  const InputFile& input = *read;
   Analysis analysis = AnalyzePolicy(input.name, input.text, limits);
   if (analysis.diags.HasErrors() || !analysis.policy) {
     std::cerr << RenderText(analysis.diags.items());

@@ -162,29 +162,8 @@ class CommandLineTest(unittest.TestCase):
         block = b"".join((FIXTURES / name).read_bytes()
                          for name in ("postfix-3.11.log", "exim-mainlog", "qmail-current"))
 
-        def peak_rss_kib(copies):
-            # Under ASan, freed blocks wait in a quarantine (256 MB by default) instead of being
-            # reused, so RSS would grow with everything ever freed: turn it off for this check.
-            env = dict(os.environ)
-            env["ASAN_OPTIONS"] = env.get("ASAN_OPTIONS", "") + ":quarantine_size_mb=0"
-            proc = subprocess.Popen([MTAROUTE, "triage", "--format", "json", "-"],
-                                    stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.DEVNULL, env=env)
-
-            def feed():
-                with proc.stdin:
-                    for _ in range(copies):
-                        proc.stdin.write(block)
-            writer = threading.Thread(target=feed)
-            writer.start()
-            _, status, usage = os.wait4(proc.pid, 0)
-            writer.join()
-            proc.returncode = os.waitstatus_to_exitcode(status)
-            self.assertEqual(proc.returncode, 0)
-            return usage.ru_maxrss
-
-        small = peak_rss_kib(500)      # 5 MB of log
-        large = peak_rss_kib(10000)    # 100 MB of log
+        small, _ = self.peak_rss_of_stream([block] * 500)      # 5 MB of log
+        large, _ = self.peak_rss_of_stream([block] * 10000)    # 100 MB of log
         self.assertLess(large - small, 2048, (small, large))
 
     def peak_rss_of_stream(self, chunks):
