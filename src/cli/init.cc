@@ -116,6 +116,9 @@ std::string StarterPolicy(const InitOptions& options, bool gmail) {
   // "origins": [ {{ "name": "web01", "networks": ["192.0.2.20"] }} ],
   // Your sender domains' SPF records, naming the relay (gen spf):
   // "spf": [ {{ "domain": "example.com", "mechanisms": ["mx"] }} ],
+  // For Postfix: the relay needs SMTP AUTH and TLS, which stock qmail-remote cannot do, so
+  // lint does not warn about qmail. Write ["postfix", "qmail"] if you use both.
+  "mtas": ["postfix"],
   "default": "direct"
 }}
 )",

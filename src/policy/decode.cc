@@ -15,7 +15,7 @@ namespace mtaroute {
 namespace {
 
 const std::vector<std::string> kTopKeys = {"version", "relays", "routes", "default", "origins",
-                                           "spf"};
+                                           "spf", "mtas"};
 const std::vector<std::string> kRelayKeys = {"host", "port", "mx", "tls", "auth", "egress"};
 const std::vector<std::string> kAuthKeys = {"username", "password_file", "password_env"};
 const std::vector<std::string> kRouteKeys = {"domains", "subdomains", "relay", "note"};
@@ -42,6 +42,7 @@ class Decoder {
   void DecodeRoutes(const Json& value, Policy& policy);
   void DecodeOrigins(const Json& value, Policy& policy);
   void DecodeSpf(const Json& value, Policy& policy);
+  void DecodeMtas(const Json& value, Policy& policy);
   std::optional<Domain> DecodeDomain(const std::string& text, const std::string& pointer,
                                      std::string_view what);
   std::vector<NetworkEntry> DecodeNetworks(const Json& value, const std::string& pointer,
@@ -77,7 +78,29 @@ Policy Decoder::Decode(const Json& document, std::string file) {
   }
   if (auto it = document.find("origins"); it != document.end()) DecodeOrigins(*it, policy);
   if (auto it = document.find("spf"); it != document.end()) DecodeSpf(*it, policy);
+  if (auto it = document.find("mtas"); it != document.end()) DecodeMtas(*it, policy);
   return policy;
+}
+
+// "mtas": the MTAs the policy is for. Without qmail, lint does not warn about what qmail
+// cannot do (a Postfix-only policy with relay auth lints clean, also with --strict).
+void Decoder::DecodeMtas(const Json& value, Policy& policy) {
+  std::vector<std::string> pointers;
+  std::vector<std::string> names = in_.StringArray(value, "/mtas", "\"mtas\"", &pointers);
+  if (value.is_array() && value.empty()) {
+    diags_.Error("bad-mtas", "/mtas", "\"mtas\" is empty", "list \"postfix\", \"qmail\" or both");
+  }
+  if (!value.is_array() || value.empty()) return;  // reported; keep the qmail warnings
+  policy.for_qmail = false;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (names[i] == "qmail") {
+      policy.for_qmail = true;
+    } else if (names[i] != "postfix") {
+      diags_.Error("bad-mtas", pointers[i],
+                   fmt::format("unknown MTA {} in \"mtas\"", Quote(names[i])),
+                   "list \"postfix\", \"qmail\" or both");
+    }
+  }
 }
 
 void Decoder::DecodeRelays(const Json& value, Policy& policy) {

@@ -89,6 +89,8 @@ struct Policy {
   std::string default_pointer;  // "/default" when given
   std::vector<Origin> origins;
   std::vector<SpfEntry> spf;
+  // "mtas" names qmail, or is absent: lint warns about what stock qmail cannot do.
+  bool for_qmail = true;
 
   const Relay* FindRelay(std::string_view name) const;
   // The relays that a route or the default sends mail through, sorted by name.

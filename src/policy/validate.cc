@@ -141,7 +141,7 @@ void ValidatePolicy(const Policy& policy, Diagnostics& diags) {
   CheckReferences(policy, diags);
   CheckDuplicateDomains(policy, diags);
   for (const Relay& relay : policy.relays) CheckRelaySettings(relay, diags);
-  CheckQmailSupport(policy, QmailCheck::kWarn, diags);
+  if (policy.for_qmail) CheckQmailSupport(policy, QmailCheck::kWarn, diags);
 }
 
 std::string QmailLimitation(const Relay& relay) {
