@@ -323,9 +323,12 @@ void Writer::Rollback() {
     if (p.exists) {
       // Out of the clean-up's reach; if even that rename fails, the backup's name is given.
       std::string kept;
+      // A new hard link (fails with EEXIST, unlike rename over a name that exists), then the
+      // backup's own name goes.
       if (Unique(p.file->name, kKeptInfix, [&](const std::string& name) {
-            return renameat(dir_fd_, p.backup.c_str(), dir_fd_, name.c_str()) == 0 ? 0 : errno;
+            return linkat(dir_fd_, p.backup.c_str(), dir_fd_, name.c_str(), 0) == 0 ? 0 : errno;
           }, kept) == 0) {
+        unlinkat(dir_fd_, p.backup.c_str(), 0);
         p.backup = kept;
       }
     }
