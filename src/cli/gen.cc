@@ -22,6 +22,7 @@
 #include "emit/output.h"
 #include "policy/analyze.h"
 #include "policy/validate.h"
+#include "util/text.h"
 
 namespace mtaroute {
 namespace {
@@ -136,9 +137,7 @@ int Check(const std::vector<OutputFile>& files, const std::string& dir,
   bool drift = false;
   bool unreadable = false;
   for (const OutputFile& file : files) {
-    std::string_view base = dir;
-    while (base.size() > 1 && base.back() == '/') base.remove_suffix(1);  // as the writer does
-    std::string path = base == "/" ? "/" + file.name : fmt::format("{}/{}", base, file.name);
+    std::string path = JoinPath(WithoutTrailingSlash(dir), file.name);  // as the writer names it
     ExistingFile deployed = ReadExisting(dir, file.name);
     if (deployed.unreadable) {
       std::cerr << fmt::format("mtaroute: cannot read {}: {}\n", path, deployed.problem);

@@ -20,6 +20,8 @@
 
 #include <fmt/format.h>
 
+#include "util/text.h"
+
 namespace mtaroute {
 namespace {
 
@@ -44,9 +46,8 @@ struct Pending {
 
 class Writer {
  public:
-  Writer(std::string dir, const FaultInjector& fault) : dir_(std::move(dir)), fault_(fault) {
-    while (dir_.size() > 1 && dir_.back() == '/') dir_.pop_back();
-  }
+  Writer(std::string dir, const FaultInjector& fault)
+      : dir_(WithoutTrailingSlash(std::move(dir))), fault_(fault) {}
   ~Writer() {
     if (dir_fd_ >= 0) close(dir_fd_);  // also releases the lock
   }

@@ -101,4 +101,30 @@ std::string RenderHeader(std::string_view template_text, const HeaderFields& fie
   return out;
 }
 
+std::string CommentLine(std::string_view text) {
+  std::string line = "#";
+  if (!text.empty()) line += ' ';
+  for (char c : text) {
+    bool control = static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+    line += control ? '?' : c;
+  }
+  return line + "\n";
+}
+
+std::string RouteComment(const Route& route, std::size_t index, const Policy& policy,
+                         std::string_view default_name) {
+  std::string what;
+  if (route.relay == kDirect) {
+    what = policy.default_route == kDirect
+               ? "direct (normal MX delivery)"
+               : fmt::format("direct (normal MX delivery, not through {})", default_name);
+  } else {
+    what = fmt::format("relay \"{}\"", route.relay);
+  }
+  std::string out = CommentLine(
+      fmt::format("route {}: {}{}", index + 1, what, route.subdomains ? ", with subdomains" : ""));
+  if (!route.note.empty()) out += CommentLine("note: " + route.note);
+  return out;
+}
+
 }  // namespace mtaroute

@@ -2,8 +2,11 @@
 // as whole-line comments of the target format whatever the template says.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
+
+#include "policy/policy.h"
 
 namespace mtaroute {
 
@@ -28,5 +31,15 @@ std::string MissingHeaderFields(std::string_view text);
 // stays as it is. A template without a final newline still ends its last line.
 std::string RenderHeader(std::string_view template_text, const HeaderFields& fields,
                          std::string_view comment_prefix);
+
+// A whole-line "#" comment (Postfix tables, main.cf, smtproutes, tcp.smtp): control
+// characters in `text` become '?', so the comment can never end early and start an entry.
+std::string CommentLine(std::string_view text);
+
+// The comment lines that head route `index`'s entries: its relay (or direct, which under a
+// relay default bypasses `default_name`: "the relayhost", "the default relay"), subdomains,
+// and its note.
+std::string RouteComment(const Route& route, std::size_t index, const Policy& policy,
+                         std::string_view default_name);
 
 }  // namespace mtaroute

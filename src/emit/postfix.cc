@@ -19,16 +19,6 @@ std::string PostfixHeader(const EmitContext& context, std::string_view name) {
   return RenderHeader(context.header_template, {context.policy_file, name, "postfix"}, "#");
 }
 
-std::string CommentLine(std::string_view text) {
-  std::string line = "#";
-  if (!text.empty()) line += ' ';
-  for (char c : text) {
-    bool control = static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
-    line += control ? '?' : c;
-  }
-  return line + "\n";
-}
-
 std::string PostfixNexthop(const Relay& relay) {
   std::string host = relay.host.text;
   if (relay.host.kind == Host::Kind::kIpv6) host = "ipv6:" + host;
@@ -38,22 +28,6 @@ std::string PostfixNexthop(const Relay& relay) {
 }
 
 namespace {
-
-// The comment lines that head a route's group of entries.
-std::string RouteComment(const Route& route, std::size_t index, const Policy& policy) {
-  std::string what;
-  if (route.relay == kDirect) {
-    what = policy.default_route == kDirect
-               ? "direct (normal MX delivery)"
-               : "direct (normal MX delivery, not through the relayhost)";
-  } else {
-    what = fmt::format("relay \"{}\"", route.relay);
-  }
-  std::string out = CommentLine(
-      fmt::format("route {}: {}{}", index + 1, what, route.subdomains ? ", with subdomains" : ""));
-  if (!route.note.empty()) out += CommentLine("note: " + route.note);
-  return out;
-}
 
 // The value of the route's entries, or "" when its relay is unknown (lint reports that).
 std::string TransportValue(const Route& route, const Policy& policy) {
@@ -76,7 +50,7 @@ std::string RenderTransport(const Policy& policy, const EmitContext& context) {
     std::vector<std::string> names;
     for (const Domain& domain : route.domains) names.push_back(domain.name);
     std::sort(names.begin(), names.end());
-    out += "\n" + RouteComment(route, i, policy);
+    out += "\n" + RouteComment(route, i, policy, "the relayhost");
     for (const std::string& name : names) {
       for (const std::string& key : {name, "." + name}) {
         if (key.front() == '.' && !route.subdomains) continue;

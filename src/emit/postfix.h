@@ -55,6 +55,5 @@ bool IsRelaySideSetting(std::string_view name);
 // Shared by the Postfix files: the rendered header of file NAME, and `# TEXT\n` with control
 // characters replaced by '?' so that no text can end the comment line.
 std::string PostfixHeader(const EmitContext& context, std::string_view name);
-std::string CommentLine(std::string_view text);
 
 }  // namespace mtaroute

@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "util/text.h"
+
 namespace mtaroute {
 namespace {
 
@@ -34,29 +36,6 @@ std::vector<Setting> ParseSettings(std::string_view text) {
     settings.push_back({trim(line.substr(0, equals)), trim(line.substr(equals + 1))});
   }
   return settings;
-}
-
-bool IsShellSafe(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         std::string_view("_./:@%+,-").find(c) != std::string_view::npos;
-}
-
-std::string ShellQuote(std::string_view text) {
-  if (!text.empty() && std::all_of(text.begin(), text.end(), IsShellSafe)) {
-    return std::string(text);
-  }
-  std::string out = "'";
-  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
-std::string WithoutTrailingSlash(std::string path) {
-  while (path.size() > 1 && path.back() == '/') path.pop_back();
-  return path;
-}
-
-std::string Join(const std::string& dir, std::string_view file) {
-  return fmt::format("{}{}{}", dir, dir == "/" ? "" : "/", file);
 }
 
 // Each table and the main.cf setting that names it.
@@ -86,7 +65,7 @@ struct Plan {
   std::string Copy(std::string_view file) const {
     if (!Changed(file) || out_dir == config_dir) return {};
     return fmt::format("install -m {} {} {}\n", file == "sasl_passwd" ? "0600" : "0644",
-                       ShellQuote(Join(out_dir, file)), ShellQuote(Join(config_dir, file)));
+                       ShellQuote(JoinPath(out_dir, file)), ShellQuote(JoinPath(config_dir, file)));
   }
   std::string Postconf(bool relay_side) const {
     std::string out;
@@ -129,7 +108,7 @@ std::string SendingSide(const Plan& plan) {
     bool build = plan.Changed(table.file) || plan.HasSetting(table.setting);
     if (build && plan.context->table_type != "texthash") {
       std::string map =
-          fmt::format("{}:{}", plan.context->table_type, Join(plan.config_dir, table.file));
+          fmt::format("{}:{}", plan.context->table_type, JoinPath(plan.config_dir, table.file));
       postmaps += fmt::format("postmap {}\n", ShellQuote(map));
     }
   }

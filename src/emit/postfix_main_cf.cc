@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "emit/header.h"
+#include "util/text.h"
 
 namespace mtaroute {
 namespace {
@@ -20,14 +21,11 @@ struct Setting {
 };
 
 std::string ConfigDir(const EmitContext& context) {
-  std::string dir = context.config_dir;
-  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
-  return dir;
+  return WithoutTrailingSlash(context.config_dir);
 }
 
 std::string ConfigPath(const EmitContext& context, std::string_view file) {
-  std::string dir = ConfigDir(context);
-  return fmt::format("{}{}{}", dir, dir == "/" ? "" : "/", file);
+  return JoinPath(ConfigDir(context), file);
 }
 
 std::string Map(const EmitContext& context, std::string_view file) {

@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "emit/header.h"
+
 namespace mtaroute {
 namespace {
 

@@ -6,32 +6,10 @@
 #include <fmt/format.h>
 
 #include "emit/qmail_emit.h"
+#include "util/text.h"
 
 namespace mtaroute {
 namespace {
-
-bool IsShellSafe(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         std::string_view("_./:@%+,-").find(c) != std::string_view::npos;
-}
-
-std::string ShellQuote(std::string_view text) {
-  if (!text.empty() && std::all_of(text.begin(), text.end(), IsShellSafe)) {
-    return std::string(text);
-  }
-  std::string out = "'";
-  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
-std::string WithoutTrailingSlash(std::string path) {
-  while (path.size() > 1 && path.back() == '/') path.pop_back();
-  return path;
-}
-
-std::string Join(std::string_view dir, std::string_view file) {
-  return fmt::format("{}{}{}", dir, dir == "/" ? "" : "/", file);
-}
 
 bool Contains(const std::vector<std::string>& names, std::string_view name) {
   return std::find(names.begin(), names.end(), name) != names.end();
@@ -40,24 +18,24 @@ bool Contains(const std::vector<std::string>& names, std::string_view name) {
 // qmail-remote reads smtproutes at the start of each delivery: a new file must appear whole,
 // so it is installed under a temporary name and renamed. No restart is needed.
 std::string SendingSide(const std::string& out_dir) {
-  std::string target = Join(kQmailControlDir, "smtproutes");
+  std::string target = JoinPath(kQmailControlDir, "smtproutes");
   std::string out =
       "# On the qmail server that sends through the relays, as root (qmail-remote reads\n"
       "# control/smtproutes at each delivery: no restart):\n";
   if (out_dir == kQmailControlDir) return out + "# nothing to do: written in place\n";
   return out + fmt::format("install -m 0644 {} {}.new\nmv -f {}.new {}\n",
-                           ShellQuote(Join(out_dir, "smtproutes")), target, target, target);
+                           ShellQuote(JoinPath(out_dir, "smtproutes")), target, target, target);
 }
 
 // tcpserver -x /etc/tcp.smtp.cdb reads the cdb at each connection; tcprules replaces it by a
 // rename, and keeps the old one when the text has an error.
 std::string RelaySide(const std::string& out_dir) {
-  std::string source = Join(kTcpRulesDir, "tcp.smtp");
+  std::string source = JoinPath(kTcpRulesDir, "tcp.smtp");
   std::string out =
       "# On each relay server (qmail-smtpd under tcpserver -x /etc/tcp.smtp.cdb), as root;\n"
       "# tcpserver reads the compiled rules at each connection: no restart:\n";
   if (out_dir != kTcpRulesDir) {
-    out += fmt::format("install -m 0644 {} {}\n", ShellQuote(Join(out_dir, "tcp.smtp")), source);
+    out += fmt::format("install -m 0644 {} {}\n", ShellQuote(JoinPath(out_dir, "tcp.smtp")), source);
   }
   return out + fmt::format("tcprules {}.cdb {}.tmp < {}\n", source, source, source);
 }

@@ -46,7 +46,5 @@ std::vector<OutputFile> EmitQmail(const Policy& policy, const EmitContext& conte
 std::string RenderQmailInstallSteps(const std::vector<std::string>& changed,
                                     const std::string& out_dir);
 
-// `# TEXT\n` with control characters replaced by '?', so no text can end the comment line.
-std::string QmailComment(std::string_view text);
 
 }  // namespace mtaroute

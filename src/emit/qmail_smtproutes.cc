@@ -14,22 +14,6 @@
 namespace mtaroute {
 namespace {
 
-// The comment lines that head a route's group of entries.
-std::string RouteComment(const Route& route, std::size_t index, const Policy& policy) {
-  std::string what;
-  if (route.relay == kDirect) {
-    what = policy.default_route == kDirect
-               ? "direct (normal MX delivery)"
-               : "direct (normal MX delivery, not through the default relay)";
-  } else {
-    what = fmt::format("relay \"{}\"", route.relay);
-  }
-  std::string out = QmailComment(
-      fmt::format("route {}: {}{}", index + 1, what, route.subdomains ? ", with subdomains" : ""));
-  if (!route.note.empty()) out += QmailComment("note: " + route.note);
-  return out;
-}
-
 // Why no line can be written for this relay name ("" when one can): gen qmail has refused
 // both cases before the emitter runs, so this only keeps a wrong line out of the file.
 std::string Unwritable(const Policy& policy, const std::string& relay_name) {
@@ -66,27 +50,17 @@ std::string RouteLines(const Route& route, const Policy& policy, std::set<std::s
 
 std::string DefaultLines(const Policy& policy) {
   if (policy.default_route == kDirect) {
-    return QmailComment("no default route: every other domain by normal MX delivery");
+    return CommentLine("no default route: every other domain by normal MX delivery");
   }
-  std::string out = QmailComment(
+  std::string out = CommentLine(
       fmt::format("default route: every other domain through relay \"{}\"", policy.default_route));
   if (std::string why = Unwritable(policy, policy.default_route); !why.empty()) {
-    return out + QmailComment(why);
+    return out + CommentLine(why);
   }
   return out + ":" + RelayFieldFor(policy, policy.default_route) + "\n";
 }
 
 }  // namespace
-
-std::string QmailComment(std::string_view text) {
-  std::string line = "#";
-  if (!text.empty()) line += ' ';
-  for (char c : text) {
-    bool control = static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
-    line += control ? '?' : c;
-  }
-  return line + "\n";
-}
 
 std::string QmailRelayField(const Relay& relay) {
   return fmt::format("{}:{}", relay.host.text, relay.port);
@@ -99,9 +73,9 @@ std::string RenderSmtproutes(const Policy& policy, const EmitContext& context) {
   for (std::size_t i = 0; i < policy.routes.size(); ++i) {
     const Route& route = policy.routes[i];
     if (route.domains.empty()) continue;
-    out += "\n" + RouteComment(route, i, policy);
+    out += "\n" + RouteComment(route, i, policy, "the default relay");
     if (std::string why = Unwritable(policy, route.relay); !why.empty()) {
-      out += QmailComment(why);
+      out += CommentLine(why);
       continue;
     }
     out += RouteLines(route, policy, written);

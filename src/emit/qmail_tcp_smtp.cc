@@ -17,11 +17,11 @@ constexpr std::string_view kRelayRule = ":allow,RELAYCLIENT=\"\"";
 // The rules of one network, or a comment when an entry written elsewhere covers it.
 std::string Rules(const Network& network, std::set<Network>& remaining) {
   if (remaining.erase(network) == 0) {
-    return QmailComment(fmt::format("{}: covered by another entry", network.ToCompactString()));
+    return CommentLine(fmt::format("{}: covered by another entry", network.ToCompactString()));
   }
   std::string out;
   // The pattern says the network only to those who read tcprules ranges fluently.
-  if (!network.IsHost()) out += QmailComment(network.ToString());
+  if (!network.IsHost()) out += CommentLine(network.ToString());
   for (const std::string& pattern : TcprulesPatterns(network)) {
     out += fmt::format("{}{}\n", pattern, kRelayRule);
   }
@@ -45,19 +45,19 @@ std::string RenderTcpSmtp(const Policy& policy, const EmitContext& context) {
 
   std::string out =
       RenderHeader(context.header_template, {context.policy_file, "tcp.smtp", "qmail"}, "#");
-  out += "\n" + QmailComment("loopback: programs on the relay itself") + Rules(loopback, remaining);
+  out += "\n" + CommentLine("loopback: programs on the relay itself") + Rules(loopback, remaining);
   for (const Origin& origin : policy.origins) {
-    out += "\n" + QmailComment(fmt::format("origin \"{}\"", origin.name));
+    out += "\n" + CommentLine(fmt::format("origin \"{}\"", origin.name));
     for (const NetworkEntry& entry : origin.networks) {
       if (entry.network.address.family == Family::kV4) {
         out += Rules(entry.network, remaining);
       } else {
-        out += QmailComment(fmt::format("not written: {} is IPv6, which tcp.smtp cannot hold",
+        out += CommentLine(fmt::format("not written: {} is IPv6, which tcp.smtp cannot hold",
                                         entry.network.ToCompactString()));
       }
     }
   }
-  out += "\n" + QmailComment("every other client: may connect, may not relay");
+  out += "\n" + CommentLine("every other client: may connect, may not relay");
   return out + ":allow\n";
 }
 

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "oracle/oracle_internal.h"
+#include "util/text.h"
 
 namespace mtaroute::oracle {
 namespace {
@@ -101,11 +102,8 @@ void CheckTransport(const Policy& policy, std::string_view content, Report& repo
 
 void CheckMainCf(const Policy& policy, const EmitContext& context, std::string_view content,
                  Report& report) {
-  std::string dir = context.config_dir;
-  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
-  auto path = [&](std::string_view file) {
-    return fmt::format("{}{}{}", dir, dir == "/" ? "" : "/", file);
-  };
+  std::string dir = WithoutTrailingSlash(context.config_dir);
+  auto path = [&](std::string_view file) { return JoinPath(dir, file); };
   auto map = [&](std::string_view file) { return context.table_type + ":" + path(file); };
   bool auth = false, tls = false, verify = false, dane = false;
   for (const Relay* relay : UsedRelays(policy)) {

@@ -189,4 +189,29 @@ std::string PointerToken(std::string_view key) {
   return out;
 }
 
+namespace {
+bool IsShellSafe(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         std::string_view("_./:@%+,-").find(c) != std::string_view::npos;
+}
+}  // namespace
+
+std::string ShellQuote(std::string_view text) {
+  if (!text.empty() && std::all_of(text.begin(), text.end(), IsShellSafe)) {
+    return std::string(text);
+  }
+  std::string out = "'";
+  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+std::string WithoutTrailingSlash(std::string path) {
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  return path;
+}
+
+std::string JoinPath(std::string_view dir, std::string_view file) {
+  return fmt::format("{}{}{}", dir, dir == "/" ? "" : "/", file);
+}
+
 }  // namespace mtaroute

@@ -35,4 +35,12 @@ LineColumn OffsetToLineColumn(std::string_view text, std::size_t offset);
 // Escapes a JSON Pointer reference token (RFC 6901): '~' -> "~0", '/' -> "~1".
 std::string PointerToken(std::string_view key);
 
+// For the printed install steps: TEXT as one shell word (single-quoted unless it is made of
+// safe characters only).
+std::string ShellQuote(std::string_view text);
+
+// PATH without trailing slashes ("/" stays "/"), and DIR/FILE without a doubled slash.
+std::string WithoutTrailingSlash(std::string path);
+std::string JoinPath(std::string_view dir, std::string_view file);
+
 }  // namespace mtaroute
