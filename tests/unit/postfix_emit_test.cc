@@ -13,17 +13,10 @@
 
 #include <catch2/catch.hpp>
 
+#include "model_builders.h"
+
 namespace mtaroute {
 namespace {
-
-Relay MakeRelay(const std::string& name, const std::string& host, int port,
-                Host::Kind kind = Host::Kind::kName) {
-  Relay relay;
-  relay.name = name;
-  relay.host = {kind, host};
-  relay.port = port;
-  return relay;
-}
 
 Relay WithAuth(Relay relay, const std::string& user, std::optional<TlsLevel> tls = {}) {
   relay.auth = RelayAuth{user, "/dev/null", "", ""};
@@ -39,41 +32,6 @@ Relay WithTls(Relay relay, TlsLevel tls) {
 Relay WithMx(Relay relay) {
   relay.mx = true;
   return relay;
-}
-
-Route MakeRoute(const std::vector<std::string>& domains, const std::string& relay,
-                bool subdomains = false, const std::string& note = "") {
-  Route route;
-  for (const std::string& name : domains) route.domains.push_back({name, ""});
-  route.relay = relay;
-  route.subdomains = subdomains;
-  route.note = note;
-  return route;
-}
-
-Origin MakeOrigin(const std::string& name, const std::vector<std::string>& networks) {
-  Origin origin;
-  origin.name = name;
-  for (const std::string& text : networks) {
-    NetworkParseResult parsed = ParseNetwork(text);
-    INFO(text << ": " << parsed.error);
-    REQUIRE(parsed.network.has_value());
-    origin.networks.push_back({*parsed.network, ""});
-  }
-  return origin;
-}
-
-Policy MakePolicy(std::vector<Relay> relays, std::vector<Route> routes,
-                  const std::string& default_route = "direct", std::vector<Origin> origins = {}) {
-  Policy policy;
-  std::sort(relays.begin(), relays.end(),
-            [](const Relay& a, const Relay& b) { return a.name < b.name; });
-  policy.relays = std::move(relays);
-  policy.routes = std::move(routes);
-  policy.default_route = default_route;
-  if (default_route != "direct") policy.default_pointer = "/default";
-  policy.origins = std::move(origins);
-  return policy;
 }
 
 // An empty header template renders no header: the tests see the entries alone.
