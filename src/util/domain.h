@@ -21,6 +21,11 @@ struct NameResult {
 // at least two labels. "*.x" is an error whose hint says to use "subdomains": true.
 NameResult NormalizeDomain(std::string_view input);
 
+// True when NormalizeDomain(input) returns input itself, checked without an allocation: the
+// fast path of a million already canonical domains (ASCII lower case, no trailing dot, no
+// A-label, valid). False says nothing: call NormalizeDomain.
+bool IsCanonicalDomain(std::string_view input);
+
 // A relay host name: as NormalizeDomain, but no underscore (RFC 952/1123 host names).
 // Does not accept IP addresses: callers try ParseIpAddress first.
 NameResult NormalizeHostName(std::string_view input);

@@ -288,3 +288,45 @@ TEST_CASE("DomainForDisplay and NormalizeDomain round-trip", "[domain]") {
 
 }  // namespace
 }  // namespace mtaroute
+
+namespace mtaroute {
+namespace {
+
+// The parser keeps a domain where it stands in the policy text when IsCanonicalDomain says
+// NormalizeDomain would return it unchanged: the two must agree on every name.
+TEST_CASE("IsCanonicalDomain agrees with NormalizeDomain", "[domain]") {
+  for (const char* name : {"gmail.com", "a.b", "_dmarc.example.com", "r3--sn-abc.example",
+                           "1.example", "example.c0m"}) {
+    INFO(name);
+    CHECK(IsCanonicalDomain(name));
+  }
+  for (const char* name : {"", "Gmail.com", "gmail.com.", "com", "a..b", "-a.b", "a-.b",
+                           "1.2.3.4", "example.123", "xn--bcher-kva.example", "b\xc3\xbc.de",
+                           "a b.c", "*.example.com", "a@b.c"}) {
+    INFO(name);
+    CHECK_FALSE(IsCanonicalDomain(name));
+  }
+  // Random names over the characters that matter, lengths around the limits of 63 and 253.
+  const std::string alphabet = "ab9-_.xnA";
+  std::uint32_t seed = 12345;
+  auto next = [&seed] { return seed = seed * 1103515245u + 12345u, (seed >> 16) & 0x7fff; };
+  int canonical = 0;
+  for (int n = 0; n < 20000; ++n) {
+    std::size_t size = next() % 12 + (n % 50 == 0 ? 240 : 0) + (n % 70 == 0 ? 55 : 0);
+    std::string name;
+    for (std::size_t i = 0; i < size; ++i) name += alphabet[next() % alphabet.size()];
+    NameResult normalized = NormalizeDomain(name);
+    bool same = normalized.ok() && normalized.name == name;
+    INFO(name << " -> " << normalized.name << normalized.error);
+    if (IsCanonicalDomain(name)) {
+      ++canonical;
+      REQUIRE(same);
+    } else if (name.find("xn--") == std::string::npos) {  // A-labels take the libidn2 path
+      REQUIRE_FALSE(same);
+    }
+  }
+  CHECK(canonical > 500);  // the random names do reach the fast path (953 of them)
+}
+
+}  // namespace
+}  // namespace mtaroute
