@@ -99,7 +99,7 @@ void CheckTarget(std::string_view text, const Policy& policy, const Target& targ
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace mtaroute;
   std::string_view text(reinterpret_cast<const char*>(data), size);
-  Analysis analysis = AnalyzePolicy("fuzz.json", text, ParseLimits{});
+  Analysis analysis = AnalyzePolicy("fuzz.json", std::string(text), ParseLimits{});
   for (DiagnosticFormat format : {DiagnosticFormat::kText, DiagnosticFormat::kJson,
                                   DiagnosticFormat::kGithub, DiagnosticFormat::kSarif}) {
     std::string rendered = Render(format, analysis.diags.items(), "0.0.0-fuzz");

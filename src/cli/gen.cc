@@ -5,6 +5,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <iostream>
 #include <memory>
 #include <set>
@@ -41,14 +44,14 @@ struct GenOptions {
 };
 
 // Lint, plus what only this target refuses; prints diagnostics to stderr. False on errors.
-bool CheckPolicy(const GenOptions& options, const InputFile& input, Analysis& analysis) {
+bool CheckPolicy(const GenOptions& options, const std::string& name, Analysis& analysis) {
   Diagnostics& diags = analysis.diags;
   // qmail's limits are warnings in lint; for gen qmail they are errors, elsewhere noise.
   std::erase_if(diags.items(), [](const Diagnostic& d) { return d.rule == "qmail-unsupported"; });
   if (options.target == "qmail" && analysis.policy) {
     Diagnostics qmail;
     CheckQmailSupport(*analysis.policy, QmailCheck::kError, qmail);
-    ResolveLocations(input.name, input.text, qmail.items());
+    ResolveLocations(name, analysis.text(), qmail.items());
     for (Diagnostic& d : qmail.items()) diags.Add(d.severity, d.rule, d.pointer, d.message, d.hint) = d;
     diags.SortByLocation();
   }
@@ -57,14 +60,15 @@ bool CheckPolicy(const GenOptions& options, const InputFile& input, Analysis& an
 }
 
 // Secrets are read only when sasl_passwd will really be produced or compared.
-bool ReadSecrets(const GenOptions& options, const InputFile& input, const Policy& policy,
+bool ReadSecrets(const GenOptions& options, const std::string& name, const Analysis& analysis,
                  EmitContext& context) {
+  const Policy& policy = *analysis.policy;
   if (options.target != "postfix" || (!options.only.empty() && options.only != "sasl_passwd")) {
     return true;
   }
   Diagnostics diags;
   context.passwords = ReadRelaySecrets(policy, diags);
-  ResolveLocations(input.name, input.text, diags.items());
+  ResolveLocations(name, analysis.text(), diags.items());
   std::cerr << RenderText(diags.items());
   return !diags.HasErrors();
 }
@@ -85,6 +89,14 @@ int PrintAll(const std::vector<OutputFile>& files) {
     std::cout << Shown(files[i], files[i].content);
   }
   return kExitOk;
+}
+
+// A streamed --only file: written on in blocks as it is made (a million-line transport).
+int Finish(TextSink& out) {
+  if (out.Flush() && std::fflush(stdout) == 0 && !std::ferror(stdout)) return kExitOk;
+  std::cerr << fmt::format("mtaroute: writing to standard output failed: {}\n",
+                           std::strerror(errno));
+  return kExitUsage;
 }
 
 int PrintOnly(const std::vector<OutputFile>& files, const std::string& name) {
@@ -218,11 +230,11 @@ int RunGen(const GenOptions& options) {
   int status = 0;
   std::optional<InputFile> read = ReadPolicyFile(options.policy, options.max_size, status);
   if (!read) return status;
-  const InputFile& input = *read;
+  InputFile& input = *read;
   ParseLimits limits;
   limits.max_file_bytes = options.max_size;
-  Analysis analysis = AnalyzePolicy(input.name, input.text, limits);
-  if (!CheckPolicy(options, input, analysis)) return kExitFindings;
+  Analysis analysis = AnalyzePolicy(input.name, std::move(input.text), limits);
+  if (!CheckPolicy(options, input.name, analysis)) return kExitFindings;
   EmitContext context;
   context.policy_file = input.name;
   context.table_type = options.table_type;
@@ -232,8 +244,12 @@ int RunGen(const GenOptions& options) {
     std::cerr << "mtaroute: " << error << "\n";
     return kExitFindings;
   }
-  if (!ReadSecrets(options, input, *analysis.policy, context)) return kExitFindings;
+  if (!ReadSecrets(options, input.name, analysis, context)) return kExitFindings;
   const Target& target = *FindTarget(options.target);
+  if (!options.only.empty() && target.stream) {
+    TextSink out(stdout);
+    if (target.stream(*analysis.policy, context, options.only, out)) return Finish(out);
+  }
   std::vector<OutputFile> files = target.emit(*analysis.policy, context);
   if (!options.only.empty()) return PrintOnly(files, options.only);
   if (options.check) return Check(files, options.out_dir, context);

@@ -59,7 +59,7 @@ int RunLint(const LintOptions& options) {
       failed = true;
       continue;
     }
-    Analysis analysis = AnalyzePolicy(input.name, input.text, limits);
+    Analysis analysis = AnalyzePolicy(input.name, std::move(input.text), limits);
     failed = failed || analysis.diags.HasErrors() ||
              (options.strict && analysis.diags.warnings() > 0);
     for (Diagnostic& d : analysis.diags.items()) all.push_back(std::move(d));

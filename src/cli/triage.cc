@@ -44,8 +44,8 @@ int LoadPolicy(const std::string& path, std::optional<Policy>& policy) {
   int status = 0;
   std::optional<InputFile> read = ReadPolicyFile(path, limits.max_file_bytes, status);
   if (!read) return status;
-  const InputFile& input = *read;
-  Analysis analysis = AnalyzePolicy(input.name, input.text, limits);
+  InputFile& input = *read;
+  Analysis analysis = AnalyzePolicy(input.name, std::move(input.text), limits);
   if (analysis.diags.HasErrors() || !analysis.policy) {
     std::cerr << RenderText(analysis.diags.items());
     std::cerr << fmt::format(

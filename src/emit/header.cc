@@ -1,6 +1,7 @@
 // Header template checking and rendering.
 #include "emit/header.h"
 
+#include <algorithm>
 #include <vector>
 
 #include <fmt/format.h>
@@ -125,6 +126,33 @@ std::string RouteComment(const Route& route, std::size_t index, const Policy& po
       fmt::format("route {}: {}{}", index + 1, what, route.subdomains ? ", with subdomains" : ""));
   if (!route.note.empty()) out += CommentLine("note: " + route.note);
   return out;
+}
+
+RouteKeyWriter::RouteKeyWriter(const Policy& policy)
+    : repeats_(!RepeatedDomains(policy).empty()) {}
+
+void RouteKeyWriter::Write(const Route& route, std::string_view tail, TextSink& out) {
+  std::vector<std::string_view> names;
+  names.reserve(route.domains.size());
+  for (const RouteDomain& domain : route.domains) names.push_back(domain.name);
+  std::sort(names.begin(), names.end());
+  for (std::string_view name : names) {
+    for (bool dot : {false, true}) {
+      if (dot && !route.subdomains) continue;
+      if (repeats_ && !written_.insert((dot ? "." : "") + std::string(name)).second) continue;
+      if (dot) out += ".";
+      out += name;
+      out += tail;
+    }
+  }
+}
+
+bool TextSink::Flush() {
+  if (stream_ && !buffer_.empty()) {
+    if (std::fwrite(buffer_.data(), 1, buffer_.size(), stream_) != buffer_.size()) failed_ = true;
+    buffer_.clear();
+  }
+  return !failed_;
 }
 
 }  // namespace mtaroute

@@ -3,9 +3,11 @@
 #pragma once
 
 #include <cstddef>
+#include <set>
 #include <string>
 #include <string_view>
 
+#include "emit/output.h"
 #include "policy/policy.h"
 
 namespace mtaroute {
@@ -41,5 +43,20 @@ std::string CommentLine(std::string_view text);
 // and its note.
 std::string RouteComment(const Route& route, std::size_t index, const Policy& policy,
                          std::string_view default_name);
+
+// Writes the lookup keys of routes (transport, smtproutes): inside a route its domains
+// sorted, each `domain` and, with subdomains, `.domain`, followed by the route's `tail`
+// (" smtp:[relay]:587\n", ":relay:587\n"). Each key once, the first route keeping it:
+// Postfix keeps the first of two keys (and warns), qmail-remote the last. That costs nothing
+// when no domain repeats, the only case lint lets through to gen.
+class RouteKeyWriter {
+ public:
+  explicit RouteKeyWriter(const Policy& policy);
+  void Write(const Route& route, std::string_view tail, TextSink& out);
+
+ private:
+  bool repeats_;
+  std::set<std::string, std::less<>> written_;  // only when a domain repeats
+};
 
 }  // namespace mtaroute

@@ -3,6 +3,7 @@
 // functions from the model to text: no files, no clock, no failure.
 #pragma once
 
+#include <cstdio>
 #include <map>
 #include <string>
 #include <string_view>
@@ -34,6 +35,33 @@ struct EmitContext {
   std::string spf_format = "zone";
 };
 
+// Where an emitter writes a file that may be large (transport, smtproutes): whole into a
+// string, or on to a stream in blocks of 64 KiB (gen --only), so that a million lines are
+// never held in memory at once.
+class TextSink {
+ public:
+  TextSink() = default;
+  explicit TextSink(std::FILE* stream) : stream_(stream) {}
+  TextSink(const TextSink&) = delete;
+  TextSink& operator=(const TextSink&) = delete;
+
+  TextSink& operator+=(std::string_view text) {
+    buffer_ += text;
+    if (stream_ && buffer_.size() >= kBlock) Flush();
+    return *this;
+  }
+  // Writes what is buffered to the stream; false once any write has failed.
+  bool Flush();
+  // The whole text, for a sink without a stream.
+  std::string Take() { return std::move(buffer_); }
+
+ private:
+  static constexpr std::size_t kBlock = 64 * 1024;
+  std::FILE* stream_ = nullptr;
+  std::string buffer_;
+  bool failed_ = false;
+};
+
 // A generation target: the files it makes for a policy, and how to install them.
 struct Target {
   std::string_view name;
@@ -41,6 +69,10 @@ struct Target {
   // Shell commands that install what changed (file names from `changed`) from out_dir.
   std::string (*install_steps)(const std::vector<std::string>& changed, const std::string& out_dir,
                                const EmitContext& context);
+  // Writes file `name`, exactly as emit makes it, to `out` and returns true, for the files
+  // that can be large; false for the others (gen --only then emits them all and picks one).
+  bool (*stream)(const Policy& policy, const EmitContext& context, std::string_view name,
+                 TextSink& out) = nullptr;
 };
 
 // The one place to add a target (like ninja's kTools[]).

@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <fstream>
-#include <set>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -40,26 +39,22 @@ std::string TransportValue(const Route& route, const Policy& policy) {
 
 }  // namespace
 
-std::string RenderTransport(const Policy& policy, const EmitContext& context) {
-  std::string out = PostfixHeader(context, "transport");
-  std::set<std::string> written;  // each key once: postmap would keep the first and warn
+void WriteTransport(const Policy& policy, const EmitContext& context, TextSink& out) {
+  out += PostfixHeader(context, "transport");
+  RouteKeyWriter keys(policy);
   for (std::size_t i = 0; i < policy.routes.size(); ++i) {
     const Route& route = policy.routes[i];
     std::string value = TransportValue(route, policy);
     if (value.empty() || route.domains.empty()) continue;
-    std::vector<std::string> names;
-    for (const Domain& domain : route.domains) names.push_back(domain.name);
-    std::sort(names.begin(), names.end());
     out += "\n" + RouteComment(route, i, policy, "the relayhost");
-    for (const std::string& name : names) {
-      for (const std::string& key : {name, "." + name}) {
-        if (key.front() == '.' && !route.subdomains) continue;
-        if (!written.insert(key).second) continue;
-        out += fmt::format("{} {}\n", key, value);
-      }
-    }
+    keys.Write(route, " " + value + "\n", out);
   }
-  return out;
+}
+
+std::string RenderTransport(const Policy& policy, const EmitContext& context) {
+  TextSink out;
+  WriteTransport(policy, context, out);
+  return out.Take();
 }
 
 std::vector<OutputFile> EmitPostfix(const Policy& policy, const EmitContext& context) {
@@ -97,9 +92,16 @@ std::string InstallSteps(const std::vector<std::string>& changed, const std::str
   return RenderPostfixInstallSteps(changed, out_dir, context, main_cf);
 }
 
+bool Stream(const Policy& policy, const EmitContext& context, std::string_view name,
+            TextSink& out) {
+  if (name != "transport") return false;
+  WriteTransport(policy, context, out);
+  return true;
+}
+
 }  // namespace
 
 extern const Target kPostfixTarget;
-const Target kPostfixTarget = {"postfix", EmitPostfix, InstallSteps};
+const Target kPostfixTarget = {"postfix", EmitPostfix, InstallSteps, Stream};
 
 }  // namespace mtaroute

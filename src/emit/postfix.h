@@ -22,6 +22,8 @@ std::string PostfixNexthop(const Relay& relay);
 // note); inside a group the domains sorted, each `domain` then `.domain` (subdomains). Value
 // `smtp:NEXTHOP`, or `smtp:` (normal MX delivery, also past a relayhost) for "direct".
 std::string RenderTransport(const Policy& policy, const EmitContext& context);
+// The same text, written on to `out` as it is made (gen --only transport).
+void WriteTransport(const Policy& policy, const EmitContext& context, TextSink& out);
 
 // The settings the policy needs, as `name = value` lines under whole-line comments; relay-side
 // settings (mynetworks) last, under their own comment.

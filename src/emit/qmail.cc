@@ -49,6 +49,13 @@ std::string InstallSteps(const std::vector<std::string>& changed, const std::str
   return RenderQmailInstallSteps(changed, out_dir);
 }
 
+bool Stream(const Policy& policy, const EmitContext& context, std::string_view name,
+            TextSink& out) {
+  if (name != "smtproutes") return false;
+  WriteSmtproutes(policy, context, out);
+  return true;
+}
+
 }  // namespace
 
 std::vector<OutputFile> EmitQmail(const Policy& policy, const EmitContext& context) {
@@ -69,6 +76,6 @@ std::string RenderQmailInstallSteps(const std::vector<std::string>& changed,
 }
 
 extern const Target kQmailTarget;
-const Target kQmailTarget = {"qmail", Emit, InstallSteps};
+const Target kQmailTarget = {"qmail", Emit, InstallSteps, Stream};
 
 }  // namespace mtaroute

@@ -31,6 +31,8 @@ std::string QmailRelayField(const Relay& relay);
 // here. A route whose relay stock qmail-remote cannot use gets a comment, never a wrong line
 // (gen qmail refuses such a policy before this runs).
 std::string RenderSmtproutes(const Policy& policy, const EmitContext& context);
+// The same text, written on to `out` as it is made (gen --only smtproutes).
+void WriteSmtproutes(const Policy& policy, const EmitContext& context, TextSink& out);
 
 // tcp.smtp for tcprules: loopback, then each origin's IPv4 networks (ones covered by an
 // earlier or wider entry dropped) as tcprules patterns with `allow,RELAYCLIENT=""`, then

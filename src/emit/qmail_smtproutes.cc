@@ -2,9 +2,6 @@
 // `domain:relay:port`, `.domain:relay:port` for the subdomains, `domain:` for normal MX
 // delivery, `:relay:port` for every other domain. Lines are LF-terminated with no spaces and
 // comments stand on lines of their own (qmail keeps a `#` or a space that follows an entry).
-#include <algorithm>
-#include <set>
-
 #include <fmt/format.h>
 
 #include "emit/header.h"
@@ -32,22 +29,6 @@ std::string RelayFieldFor(const Policy& policy, const std::string& relay_name) {
   return QmailRelayField(*policy.FindRelay(relay_name));
 }
 
-std::string RouteLines(const Route& route, const Policy& policy, std::set<std::string>& written) {
-  std::string field = RelayFieldFor(policy, route.relay);
-  std::vector<std::string> names;
-  for (const Domain& domain : route.domains) names.push_back(domain.name);
-  std::sort(names.begin(), names.end());
-  std::string out;
-  for (const std::string& name : names) {
-    for (const std::string& key : {name, "." + name}) {
-      if (key.front() == '.' && !route.subdomains) continue;
-      if (!written.insert(key).second) continue;  // each key once; the first wins
-      out += fmt::format("{}:{}\n", key, field);
-    }
-  }
-  return out;
-}
-
 std::string DefaultLines(const Policy& policy) {
   if (policy.default_route == kDirect) {
     return CommentLine("no default route: every other domain by normal MX delivery");
@@ -66,10 +47,9 @@ std::string QmailRelayField(const Relay& relay) {
   return fmt::format("{}:{}", relay.host.text, relay.port);
 }
 
-std::string RenderSmtproutes(const Policy& policy, const EmitContext& context) {
-  std::string out =
-      RenderHeader(context.header_template, {context.policy_file, "smtproutes", "qmail"}, "#");
-  std::set<std::string> written;
+void WriteSmtproutes(const Policy& policy, const EmitContext& context, TextSink& out) {
+  out += RenderHeader(context.header_template, {context.policy_file, "smtproutes", "qmail"}, "#");
+  RouteKeyWriter keys(policy);
   for (std::size_t i = 0; i < policy.routes.size(); ++i) {
     const Route& route = policy.routes[i];
     if (route.domains.empty()) continue;
@@ -78,9 +58,15 @@ std::string RenderSmtproutes(const Policy& policy, const EmitContext& context) {
       out += CommentLine(why);
       continue;
     }
-    out += RouteLines(route, policy, written);
+    keys.Write(route, ":" + RelayFieldFor(policy, route.relay) + "\n", out);
   }
-  return out + "\n" + DefaultLines(policy);
+  out += "\n" + DefaultLines(policy);
+}
+
+std::string RenderSmtproutes(const Policy& policy, const EmitContext& context) {
+  TextSink out;
+  WriteSmtproutes(policy, context, out);
+  return out.Take();
 }
 
 }  // namespace mtaroute

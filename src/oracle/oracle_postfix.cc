@@ -30,9 +30,10 @@ std::map<std::string, Expected> TransportEntries(const Policy& policy) {
       continue;
     }
     bool required = route.relay != kDirect || policy.default_route != kDirect;
-    for (const Domain& domain : route.domains) {
-      expected.emplace(domain.name, Expected{value, required});
-      if (route.subdomains) expected.emplace("." + domain.name, Expected{value, required});
+    for (const RouteDomain& domain : route.domains) {
+      std::string name(domain.name);
+      expected.emplace(name, Expected{value, required});
+      if (route.subdomains) expected.emplace("." + name, Expected{value, required});
     }
   }
   return expected;

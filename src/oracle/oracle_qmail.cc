@@ -32,9 +32,10 @@ std::map<std::string, QmailRoute> SmtproutesEntries(const Policy& policy) {
     } else {
       continue;
     }
-    for (const Domain& domain : route.domains) {
-      expected.emplace(domain.name, target);
-      if (route.subdomains) expected.emplace("." + domain.name, target);
+    for (const RouteDomain& domain : route.domains) {
+      std::string name(domain.name);
+      expected.emplace(name, target);
+      if (route.subdomains) expected.emplace("." + name, target);
     }
   }
   if (const Relay* relay = policy.FindRelay(policy.default_route)) {

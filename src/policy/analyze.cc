@@ -1,21 +1,33 @@
 // Runs every front-end stage in order and resolves the diagnostics' locations.
 #include "policy/analyze.h"
 
+#include <fmt/format.h>
+
 #include "policy/decode.h"
 #include "policy/spf_check.h"
 #include "policy/validate.h"
 
 namespace mtaroute {
 
-Analysis AnalyzePolicy(std::string_view file, std::string_view text, const ParseLimits& limits) {
+Analysis AnalyzePolicy(std::string_view file, std::string text, const ParseLimits& limits) {
   Analysis analysis;
-  if (std::optional<Json> document = ParseDocument(text, limits, analysis.diags)) {
+  analysis.names = std::make_shared<NameStore>(std::move(text));
+  std::string_view view = analysis.text();
+  if (view.size() > NameStore::kMaxText) {
+    analysis.diags
+        .Error("file-too-large", "",
+               fmt::format("the policy is {} bytes; mtaroute reads at most {} bytes",
+                           view.size(), NameStore::kMaxText),
+               "split the policy")
+        .offset = 0;
+  } else if (std::optional<PolicyDocument> document =
+                 ParsePolicyDocument(analysis.names, limits, analysis.diags)) {
     Policy policy = DecodePolicy(*document, std::string(file), analysis.diags);
     ValidatePolicy(policy, analysis.diags);
     CheckSpf(policy, analysis.diags);
     analysis.policy = std::move(policy);
   }
-  ResolveLocations(file, text, analysis.diags.items());
+  ResolveLocations(file, view, analysis.diags.items());
   analysis.diags.SortByLocation();
   return analysis;
 }

@@ -2,6 +2,7 @@
 // diagnostic. Commands call this; it reads no files (the CLI hands it the text).
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -15,8 +16,12 @@ namespace mtaroute {
 struct Analysis {
   Diagnostics diags;
   std::optional<Policy> policy;  // set when the text parsed (it may still have errors)
+  std::shared_ptr<NameStore> names;  // holds the text; the policy's domains point into it
+
+  std::string_view text() const { return names->text(); }
 };
 
-Analysis AnalyzePolicy(std::string_view file, std::string_view text, const ParseLimits& limits);
+// Takes the text (move it in: the policy's domains are views into it, not copies).
+Analysis AnalyzePolicy(std::string_view file, std::string text, const ParseLimits& limits);
 
 }  // namespace mtaroute

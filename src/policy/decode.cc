@@ -2,6 +2,7 @@
 #include "policy/decode.h"
 
 #include <algorithm>
+#include <deque>
 #include <regex>
 
 #include <fmt/format.h>
@@ -29,7 +30,7 @@ class Decoder {
  public:
   Decoder(Diagnostics& diags) : in_(diags), diags_(diags) {}
 
-  Policy Decode(const Json& document, std::string file);
+  Policy Decode(PolicyDocument& document, std::string file);
 
  private:
   void DecodeRelays(const Json& value, Policy& policy);
@@ -49,14 +50,19 @@ class Decoder {
                                            std::string_view what);
   std::vector<Domain> DecodeDomains(const Json& value, const std::string& pointer,
                                     std::string_view what);
+  DomainList DecodeRouteDomains(DomainArray& array, const std::string& pointer);
 
   Reader in_;
+  std::deque<DomainArray>* domain_arrays_ = nullptr;
   Diagnostics& diags_;
 };
 
-Policy Decoder::Decode(const Json& document, std::string file) {
+Policy Decoder::Decode(PolicyDocument& parsed, std::string file) {
+  const Json& document = parsed.root;
+  domain_arrays_ = &parsed.domain_arrays;
   Policy policy;
   policy.file = std::move(file);
+  policy.names = parsed.names;
   if (!in_.CheckObject(document, "", "the policy", kTopKeys, {"version"}, true)) return policy;
   if (auto it = document.find("version"); it != document.end()) {
     if (it->is_number_integer() && *it == 1) {
@@ -79,6 +85,7 @@ Policy Decoder::Decode(const Json& document, std::string file) {
   if (auto it = document.find("origins"); it != document.end()) DecodeOrigins(*it, policy);
   if (auto it = document.find("spf"); it != document.end()) DecodeSpf(*it, policy);
   if (auto it = document.find("mtas"); it != document.end()) DecodeMtas(*it, policy);
+  policy.repeated_domains = FindRepeatedDomains(policy);
   return policy;
 }
 
@@ -315,6 +322,31 @@ std::vector<Domain> Decoder::DecodeDomains(const Json& value, const std::string&
   return domains;
 }
 
+// A route's domains as the parser kept them: each already canonical name stays where it is
+// (in the text), the others are checked and normalized one by one, and the elements that are
+// not strings are reported in their place, as StringArray would.
+DomainList Decoder::DecodeRouteDomains(DomainArray& array, const std::string& pointer) {
+  const std::string what = "each of \"domains\"";
+  auto other = array.others.begin();
+  auto report_others_before = [&](std::size_t index) {
+    for (; other != array.others.end() && other->first < index; ++other) {
+      in_.String(other->second, Reader::Element(pointer, other->first), what);
+    }
+  };
+  DomainList domains = std::move(array.strings);
+  domains.Filter([&](const RouteDomain& domain, std::optional<std::string>& rename) {
+    report_others_before(domain.index);
+    if (IsCanonicalDomain(domain.name)) return true;
+    std::optional<Domain> decoded =
+        DecodeDomain(std::string(domain.name), Reader::Element(pointer, domain.index), "domain");
+    if (!decoded) return false;
+    if (decoded->name != domain.name) rename = std::move(decoded->name);
+    return true;
+  });
+  report_others_before(array.count);
+  return domains;
+}
+
 std::vector<NetworkEntry> Decoder::DecodeNetworks(const Json& value, const std::string& pointer,
                                                   std::string_view what) {
   std::vector<std::string> pointers;
@@ -343,10 +375,17 @@ void Decoder::DecodeRoutes(const Json& value, Policy& policy) {
     const Json& object = value[i];
     Route route;
     route.pointer = pointer;
+    route.domains = DomainList(policy.names);
     if (auto it = object.find("domains"); it != object.end()) {
-      route.domains = DecodeDomains(*it, pointer + "/domains", "\"domains\"");
-      if (it->is_array() && it->empty()) {
-        diags_.Error("empty-route", pointer + "/domains", fmt::format("{} lists no domains", what));
+      if (it->is_binary()) {  // the array, kept apart by the parser
+        DomainArray& array = (*domain_arrays_)[it->get_binary().subtype()];
+        route.domains = DecodeRouteDomains(array, pointer + "/domains");
+        if (array.count == 0) {
+          diags_.Error("empty-route", pointer + "/domains",
+                       fmt::format("{} lists no domains", what));
+        }
+      } else {  // not an array: reported as such
+        in_.StringArray(*it, pointer + "/domains", "\"domains\"", nullptr);
       }
     }
     if (auto it = object.find("subdomains"); it != object.end()) {
@@ -432,7 +471,7 @@ void Decoder::DecodeSpf(const Json& value, Policy& policy) {
 
 }  // namespace
 
-Policy DecodePolicy(const Json& document, std::string file, Diagnostics& diags) {
+Policy DecodePolicy(PolicyDocument& document, std::string file, Diagnostics& diags) {
   return Decoder(diags).Decode(document, std::move(file));
 }
 

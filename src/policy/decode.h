@@ -12,6 +12,7 @@
 namespace mtaroute {
 
 // Always returns a policy: the parts that decoded cleanly, so that later checks still run.
-Policy DecodePolicy(const Json& document, std::string file, Diagnostics& diags);
+// Takes the routes' domains out of the document.
+Policy DecodePolicy(PolicyDocument& document, std::string file, Diagnostics& diags);
 
 }  // namespace mtaroute

@@ -16,7 +16,9 @@
 namespace mtaroute {
 namespace {
 
-// An input iterator over the text that publishes how far nlohmann's lexer has read.
+// An input iterator over the text whose position is the shared cursor: the handler sees how
+// far nlohmann's lexer has read, and DomBuilder may move it on past domains it has read
+// itself. The end iterator has a fixed position.
 class CountingIterator {
  public:
   using iterator_category = std::input_iterator_tag;
@@ -25,22 +27,25 @@ class CountingIterator {
   using pointer = const char*;
   using reference = const char&;
 
-  CountingIterator(const char* position, const char** cursor) : p_(position), cursor_(cursor) {}
-  reference operator*() const { return *p_; }
+  explicit CountingIterator(const char** cursor) : cursor_(cursor) {}
+  static CountingIterator End(const char* end) {
+    CountingIterator it(nullptr);
+    it.end_ = end;
+    return it;
+  }
+  reference operator*() const { return **cursor_; }
   CountingIterator& operator++() {
-    *cursor_ = ++p_;
+    ++*cursor_;
     return *this;
   }
-  CountingIterator operator++(int) {
-    CountingIterator old = *this;
-    ++*this;
-    return old;
-  }
-  bool operator==(const CountingIterator& other) const { return p_ == other.p_; }
+  void operator++(int) { ++*cursor_; }  // copies share the cursor: no old value to return
+  bool operator==(const CountingIterator& other) const { return Position() == other.Position(); }
 
  private:
-  const char* p_;
+  const char* Position() const { return cursor_ ? *cursor_ : end_; }
+
   const char** cursor_;
+  const char* end_ = nullptr;
 };
 
 bool IsNumberChar(char c) {
@@ -110,8 +115,8 @@ class TokenLocator {
 
 template <typename Handler>
 bool RunSax(std::string_view text, TokenLocator& locator, Handler& handler) {
-  CountingIterator first(text.data(), locator.cursor());
-  CountingIterator last(text.data() + text.size(), locator.cursor());
+  CountingIterator first(locator.cursor());
+  CountingIterator last = CountingIterator::End(text.data() + text.size());
   return Json::sax_parse(first, last, &handler, nlohmann::json::input_format_t::json,
                          /*strict=*/true, /*ignore_comments=*/true);
 }
@@ -123,6 +128,13 @@ class DomBuilder : public nlohmann::json_sax<Json> {
              Diagnostics& diags)
       : text_(text), locator_(locator), limits_(limits), diags_(diags) {}
 
+  // Keeps the routes' "domains" arrays out of the DOM, in `arrays`, with names in `store`
+  // (whose text is the one parsed).
+  void KeepDomainsApart(std::shared_ptr<NameStore> store, std::deque<DomainArray>* arrays) {
+    store_ = std::move(store);
+    arrays_ = arrays;
+  }
+
   Json& root() { return root_; }
   bool failed() const { return failed_; }
 
@@ -131,17 +143,38 @@ class DomBuilder : public nlohmann::json_sax<Json> {
   bool number_integer(number_integer_t value) override { return Put(value); }
   bool number_unsigned(number_unsigned_t value) override { return Put(value); }
   bool number_float(number_float_t value, const string_t&) override { return Put(value); }
-  bool string(string_t& value) override { return CheckString(value) && Put(std::move(value)); }
+  bool string(string_t& value) override {
+    if (!CheckString(value)) return false;
+    if (!stack_.empty() && stack_.back()->is_binary()) {
+      AddDomain(value);
+      ReadPlainDomains();
+      return true;
+    }
+    return Put(std::move(value));
+  }
   bool binary(binary_t&) override { return true; }  // never produced by the JSON lexer
   bool start_object(std::size_t) override { return Open(Json::object()); }
-  bool start_array(std::size_t) override { return Open(Json::array()); }
+  bool start_array(std::size_t) override {
+    // A member's value follows its key at once: the flags are those of this very member.
+    if (arrays_ && stack_.size() == 3 && stack_[1] == routes_ && stack_[2]->is_object() &&
+        member_is_domains_) {
+      Json placeholder = Json::binary({}, arrays_->size());
+      arrays_->push_back(DomainArray{DomainList(store_), {}, 0});
+      return Open(std::move(placeholder));
+    }
+    bool routes = arrays_ && stack_.size() == 1 && stack_[0]->is_object() && member_is_routes_;
+    if (!Open(Json::array())) return false;
+    if (routes) routes_ = stack_.back();
+    return true;
+  }
   bool end_object() override { return Close(); }
   bool end_array() override { return Close(); }
 
   bool key(string_t& key) override {
     if (!CheckString(key)) return false;
     Json& object = *stack_.back();
-    if (object.contains(key)) {
+    const bool duplicate = object.contains(key);
+    if (duplicate) {
       bool kept = !diags_.Full();
       Diagnostic& d = diags_.Error(
           "duplicate-key", "",
@@ -155,6 +188,8 @@ class DomBuilder : public nlohmann::json_sax<Json> {
     } else {
       member_ = &object[key];
     }
+    member_is_routes_ = !duplicate && stack_.size() == 1 && key == "routes";
+    member_is_domains_ = !duplicate && stack_.size() == 3 && key == "domains";
     return true;
   }
 
@@ -184,7 +219,7 @@ class DomBuilder : public nlohmann::json_sax<Json> {
       }
       what = what.substr(0, last) + "; last read: " + cut + Quote(read) + rest;
     }
-    std::size_t offset = ErrorOffset(text_, position, what);
+    std::size_t offset = ErrorOffset(text_, position + skipped_, what);
     Diagnostic& d = diags_.Error("json-syntax", "", fmt::format("invalid JSON: {}", what),
                                  SyntaxHint(offset));
     d.offset = offset;
@@ -201,6 +236,10 @@ class DomBuilder : public nlohmann::json_sax<Json> {
     if (stack_.empty()) {
       root_ = std::move(value);
       return &root_;
+    }
+    if (stack_.back()->is_binary()) {  // an element of a domains array that is not a string
+      DomainArray& array = (*arrays_)[stack_.back()->get_binary().subtype()];
+      return &array.others.emplace_back(array.count++, std::move(value)).second;
     }
     if (stack_.back()->is_array()) {
       stack_.back()->push_back(std::move(value));
@@ -227,6 +266,60 @@ class DomBuilder : public nlohmann::json_sax<Json> {
     stack_.pop_back();
     ++generation_;
     return true;
+  }
+  // A string of a domains array: a view of the text when the token holds no escape (its
+  // bytes between the quotes are the value), else a copy.
+  void AddDomain(const std::string& value) {
+    DomainArray& array = (*arrays_)[stack_.back()->get_binary().subtype()];
+    std::size_t end = locator_.Read();  // just past the closing quote
+    std::size_t size = value.size();
+    if (end >= size + 2 && end <= text_.size() && text_.size() <= NameStore::kMaxText) {
+      std::size_t open = end - size - 2;
+      // The character before the opening quote is never a backslash: outside strings JSON
+      // has none. A quote inside the token would be escaped by one.
+      if (text_[open] == '"' && text_[end - 1] == '"' && (open == 0 || text_[open - 1] != '\\') &&
+          text_.compare(open + 1, size, value) == 0) {
+        array.strings.AddStored(static_cast<std::uint32_t>(open + 1),
+                                static_cast<std::uint32_t>(size), array.count++);
+        return;
+      }
+    }
+    array.strings.Add(value, array.count++);
+  }
+  // The fast path of a domains array, after one of its strings: the elements that follow,
+  // `, "name"`, are read here, not by nlohmann (whose lexer copies every byte twice), as long
+  // as each is plain printable ASCII without escape or comment and is followed by ',' or ']'.
+  // The cursor then moves on past them, to where the lexer expects ',' or ']' again; anything
+  // else is left to the lexer, so that its errors stay exactly as they are. nlohmann's own
+  // count of bytes read then falls behind by `skipped_`, which parse_error adds back.
+  void ReadPlainDomains() {
+    DomainArray& array = (*arrays_)[stack_.back()->get_binary().subtype()];
+    const char* const begin = text_.data();
+    const char* const end = begin + text_.size();
+    const char** cursor = locator_.cursor();
+    const char* p = *cursor;
+    auto blank = [&](const char* q) {
+      while (q < end && (*q == ' ' || *q == '\n' || *q == '\t' || *q == '\r')) ++q;
+      return q;
+    };
+    for (;;) {
+      const char* q = blank(p);
+      if (q == end || *q != ',') break;
+      q = blank(q + 1);
+      if (q == end || *q != '"') break;
+      const char* start = ++q;
+      while (q < end && *q >= 0x20 && *q < 0x7f && *q != '"' && *q != '\\') ++q;
+      if (q == end || *q != '"') break;  // an escape, a control or non-ASCII byte: the lexer's
+      std::size_t size = static_cast<std::size_t>(q - start);
+      if (size > limits_.max_string_bytes) break;
+      const char* after = blank(q + 1);
+      if (after == end || (*after != ',' && *after != ']')) break;
+      array.strings.AddStored(static_cast<std::uint32_t>(start - begin),
+                              static_cast<std::uint32_t>(size), array.count++);
+      p = q + 1;
+    }
+    skipped_ += static_cast<std::size_t>(p - *cursor);
+    *cursor = p;
   }
   bool CheckString(const std::string& value) {
     if (value.size() <= limits_.max_string_bytes) return true;
@@ -256,6 +349,10 @@ class DomBuilder : public nlohmann::json_sax<Json> {
       if (parent.is_array()) {
         for (std::size_t j = 0; j < parent.size(); ++j) {
           if (&parent[j] == stack_[i + 1]) pointer += "/" + std::to_string(j);
+        }
+      } else if (parent.is_binary()) {
+        for (const auto& [index, value] : (*arrays_)[parent.get_binary().subtype()].others) {
+          if (&value == stack_[i + 1]) pointer += "/" + std::to_string(index);
         }
       } else {
         for (const auto& [key, value] : parent.items()) {
@@ -288,6 +385,12 @@ class DomBuilder : public nlohmann::json_sax<Json> {
   mutable std::size_t pointer_generation_ = static_cast<std::size_t>(-1);
   mutable std::string stack_pointer_;
   Json* member_ = nullptr;
+  std::shared_ptr<NameStore> store_;
+  std::deque<DomainArray>* arrays_ = nullptr;  // set: the domains arrays are kept apart
+  const Json* routes_ = nullptr;  // the policy's "routes" array, once it is open
+  bool member_is_routes_ = false;   // the key just read is the policy's "routes"
+  bool member_is_domains_ = false;  // the key just read is a route's "domains"
+  std::size_t skipped_ = 0;  // bytes ReadPlainDomains read past the lexer
   std::deque<Json> discarded_;  // values of duplicate keys; deque keeps pointers stable
   bool failed_ = false;
 };
@@ -368,6 +471,13 @@ class PointerFinder : public nlohmann::json_sax<Json> {
   std::map<std::string, Place> found_;
 };
 
+// nlohmann takes a NUL byte for the end of the input and would ignore the rest.
+void NulError(std::size_t offset, Diagnostics& diags) {
+  diags.Error("json-syntax", "", "invalid JSON: a NUL byte (U+0000) is not allowed in a policy",
+              "the file may be binary or in UTF-16; save it as UTF-8")
+      .offset = offset;
+}
+
 std::string ParentPointer(const std::string& pointer) {
   std::size_t slash = pointer.rfind('/');
   return slash == std::string::npos ? "" : pointer.substr(0, slash);
@@ -377,11 +487,8 @@ std::string ParentPointer(const std::string& pointer) {
 
 std::optional<Json> ParseDocument(std::string_view text, const ParseLimits& limits,
                                   Diagnostics& diags) {
-  // nlohmann takes a NUL byte for the end of the input and would ignore the rest.
   if (std::size_t nul = text.find('\0'); nul != std::string_view::npos) {
-    diags.Error("json-syntax", "", "invalid JSON: a NUL byte (U+0000) is not allowed in a policy",
-                "the file may be binary or in UTF-16; save it as UTF-8")
-        .offset = nul;
+    NulError(nul, diags);
     return std::nullopt;
   }
   TokenLocator locator(text);
@@ -389,6 +496,24 @@ std::optional<Json> ParseDocument(std::string_view text, const ParseLimits& limi
   RunSax(text, locator, builder);
   if (builder.failed()) return std::nullopt;
   return std::move(builder.root());
+}
+
+std::optional<PolicyDocument> ParsePolicyDocument(std::shared_ptr<NameStore> names,
+                                                  const ParseLimits& limits, Diagnostics& diags) {
+  std::string_view text = names->text();
+  if (std::size_t nul = text.find('\0'); nul != std::string_view::npos) {
+    NulError(nul, diags);
+    return std::nullopt;
+  }
+  PolicyDocument document;
+  TokenLocator locator(text);
+  DomBuilder builder(text, locator, limits, diags);
+  builder.KeepDomainsApart(names, &document.domain_arrays);
+  RunSax(text, locator, builder);
+  if (builder.failed()) return std::nullopt;
+  document.root = std::move(builder.root());
+  document.names = std::move(names);
+  return document;
 }
 
 void ResolveLocations(std::string_view file, std::string_view text,

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <cstddef>
+#include <deque>
+#include <memory>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -12,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "diag/diagnostics.h"
+#include "policy/policy.h"
 
 namespace mtaroute {
 
@@ -27,6 +30,28 @@ struct ParseLimits {
 // Duplicate keys are reported as errors; the first value is kept.
 std::optional<Json> ParseDocument(std::string_view text, const ParseLimits& limits,
                                   Diagnostics& diags);
+
+// A route's "domains" array as ParsePolicyDocument keeps it, out of the DOM: its strings as
+// written (views into the text where they hold no escape), and every other element with its
+// index, for the decoder to report.
+struct DomainArray {
+  DomainList strings;
+  std::deque<std::pair<std::size_t, Json>> others;
+  std::size_t count = 0;  // elements in all
+};
+
+// The DOM of everything but the routes' "domains" arrays: each of those stands in it as a
+// binary value (which JSON text never yields) whose subtype indexes domain_arrays.
+struct PolicyDocument {
+  Json root;
+  std::deque<DomainArray> domain_arrays;
+  std::shared_ptr<NameStore> names;  // holds the text
+};
+
+// ParseDocument for a whole policy, over names->text(): a million domains become a million
+// 8-byte entries, not a million DOM strings.
+std::optional<PolicyDocument> ParsePolicyDocument(std::shared_ptr<NameStore> names,
+                                                  const ParseLimits& limits, Diagnostics& diags);
 
 // Fills file, line and column of every diagnostic: from its offset when set, else from its
 // pointer (the member's key when at_key, else the value). Unknown pointers fall back to their

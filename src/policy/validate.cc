@@ -86,35 +86,25 @@ void CheckReferences(const Policy& policy, Diagnostics& diags) {
 // Postfix keeps the first of two transport keys, qmail the last: a domain in two routes
 // would be routed differently by the two MTAs, so both places are named.
 void CheckDuplicateDomains(const Policy& policy, Diagnostics& diags) {
-  struct First {
-    const Domain* domain;
-    std::size_t route;
-  };
-  // Keys are views of the policy's own names: no copy of a million domain names.
-  std::unordered_map<std::string_view, First> seen;
-  std::size_t count = 0;
-  for (const Route& route : policy.routes) count += route.domains.size();
-  seen.reserve(count);
-  for (std::size_t i = 0; i < policy.routes.size(); ++i) {
-    for (const Domain& domain : policy.routes[i].domains) {
-      auto [it, inserted] = seen.emplace(domain.name, First{&domain, i});
-      if (inserted) continue;
-      std::size_t first = it->second.route;
-      if (first == i) {
-        diags.Error("duplicate-domain", domain.pointer,
-                    fmt::format("domain {} is listed twice in route {}", Quote(domain.name), i + 1),
-                    "remove one of them");
-        continue;
-      }
-      diags.Error("duplicate-domain", domain.pointer,
-                  fmt::format("domain {} is already routed by route {}; a domain may stand in "
-                              "one route only",
-                              Quote(domain.name), first + 1),
-                  "Postfix would use the first route and qmail the last: remove one of them");
-      diags.Note("duplicate-domain", it->second.domain->pointer,
-                 fmt::format("domain {} is first routed here, by route {}; route {} repeats it",
-                             Quote(domain.name), first + 1, i + 1));
+  for (const RepeatedDomain& repeat : RepeatedDomains(policy)) {
+    const Route& route = policy.routes[repeat.route];
+    const Route& first = policy.routes[repeat.first_route];
+    RouteDomain domain = route.domains[repeat.position];
+    std::size_t i = repeat.route;
+    if (repeat.first_route == i) {
+      diags.Error("duplicate-domain", route.DomainPointer(domain),
+                  fmt::format("domain {} is listed twice in route {}", Quote(domain.name), i + 1),
+                  "remove one of them");
+      continue;
     }
+    diags.Error("duplicate-domain", route.DomainPointer(domain),
+                fmt::format("domain {} is already routed by route {}; a domain may stand in "
+                            "one route only",
+                            Quote(domain.name), repeat.first_route + 1),
+                "Postfix would use the first route and qmail the last: remove one of them");
+    diags.Note("duplicate-domain", first.DomainPointer(first.domains[repeat.first_position]),
+               fmt::format("domain {} is first routed here, by route {}; route {} repeats it",
+                           Quote(domain.name), repeat.first_route + 1, i + 1));
   }
 }
 

@@ -57,13 +57,14 @@ Router::Router(const Policy& policy, const EmitContext& context) : policy_(polic
   // first route of a key wins, as in the emitters (lint refuses duplicates anyway).
   for (std::size_t r = 0; r < policy.routes.size(); ++r) {
     const Route& route = policy.routes[r];
-    for (const Domain& domain : route.domains) {
-      PolicySource source{domain.pointer, static_cast<int>(r + 1), domain.name, false,
+    for (const RouteDomain& domain : route.domains) {
+      std::string name(domain.name);
+      PolicySource source{route.DomainPointer(domain), static_cast<int>(r + 1), name, false,
                           route.relay};
-      sources_.emplace(domain.name, source);
+      sources_.emplace(name, source);
       if (route.subdomains) {
         source.subdomains = true;
-        sources_.emplace("." + domain.name, source);
+        sources_.emplace("." + name, source);
       }
     }
   }

@@ -10,7 +10,7 @@ RouteMatch MatchRoute(const Policy& policy, std::string_view domain) {
   std::size_t best_parent = 0;  // length of the closest parent found so far
   for (std::size_t r = 0; r < policy.routes.size(); ++r) {
     const Route& route = policy.routes[r];
-    for (const Domain& d : route.domains) {
+    for (const RouteDomain& d : route.domains) {
       if (d.name == domain) {
         return RouteMatch{static_cast<int>(r), route.relay};
       }

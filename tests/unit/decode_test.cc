@@ -48,7 +48,7 @@ TEST_CASE("Decoding yields canonical forms", "[decode]") {
   REQUIRE(p.routes.size() == 2);
   CHECK(p.routes[0].domains.at(0).name == "gmail.com");
   CHECK(p.routes[0].domains.at(1).name == "xn--bcher-kva.example");
-  CHECK(p.routes[0].domains.at(1).pointer == "/routes/0/domains/1");
+  CHECK(p.routes[0].DomainPointer(p.routes[0].domains.at(1)) == "/routes/0/domains/1");
   CHECK(p.routes[0].subdomains);
   CHECK(p.routes[0].note == "reputation");
   CHECK(p.origins.at(0).networks.at(1).network.ToString() == "2001:db8:1::/48");

@@ -26,7 +26,7 @@ inline Relay MakeRelay(const std::string& name, const std::string& host, int por
 inline Route MakeRoute(const std::vector<std::string>& domains, const std::string& relay,
                        bool subdomains = false, const std::string& note = "") {
   Route route;
-  for (const std::string& name : domains) route.domains.push_back({name, ""});
+  for (const std::string& name : domains) route.domains.Add(name, route.domains.size());
   route.relay = relay;
   route.subdomains = subdomains;
   route.note = note;
