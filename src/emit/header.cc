@@ -132,10 +132,31 @@ RouteKeyWriter::RouteKeyWriter(const Policy& policy)
     : repeats_(!RepeatedDomains(policy).empty()) {}
 
 void RouteKeyWriter::Write(const Route& route, std::string_view tail, TextSink& out) {
+  // Policies tend to list domains in order: the names that continue the ascending run stay
+  // where they are, only the others are sorted, then the two are merged. A name that breaks
+  // the run after a single high one (an IDN among ASCII names) takes that one's place. For
+  // sorted input that is one pass; for shuffled input about the cost of one sort.
   std::vector<std::string_view> names;
+  std::vector<std::string_view> misfits;
   names.reserve(route.domains.size());
-  for (const RouteDomain& domain : route.domains) names.push_back(domain.name);
-  std::sort(names.begin(), names.end());
+  for (const RouteDomain& domain : route.domains) {
+    std::string_view name = domain.name;
+    if (names.empty() || names.back() <= name) {
+      names.push_back(name);
+    } else if (names.size() == 1 || names[names.size() - 2] <= name) {
+      misfits.push_back(names.back());
+      names.back() = name;
+    } else {
+      misfits.push_back(name);
+    }
+  }
+  if (!misfits.empty()) {
+    std::sort(misfits.begin(), misfits.end());
+    std::size_t run = names.size();
+    names.insert(names.end(), misfits.begin(), misfits.end());
+    std::inplace_merge(names.begin(), names.begin() + static_cast<std::ptrdiff_t>(run),
+                       names.end());
+  }
   for (std::string_view name : names) {
     for (bool dot : {false, true}) {
       if (dot && !route.subdomains) continue;

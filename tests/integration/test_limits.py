@@ -12,6 +12,7 @@ a 1 GiB sparse file (refused by its size before any read), endless standard inpu
 unknown relay references among 2,000 relays; 5,000 duplicate keys under a parent of 100,000
 members).
 """
+import json
 import os
 import subprocess
 import sys
@@ -272,6 +273,57 @@ class LimitsTest(unittest.TestCase):
             with self.subTest(command=command):
                 result = run_measured([*args, "/dev/zero"], cwd=tempfile.gettempdir())
                 self.check(result, 2, "not a regular file", f"{command} / /dev/zero by name")
+
+
+
+def many_domains(directory, n):
+    """A policy of n domains in routes of 1,000 (2% IDNs, half with subdomains)."""
+    routes = []
+    for r in range(max(1, n // 1000)):
+        domains = [f"customer{r * 1000 + i:07d}.example" if i % 50 else f"bücher{r * 1000 + i}.example"
+                   for i in range(min(1000, n))]
+        routes.append({"domains": domains, "subdomains": r % 2 == 0, "relay": "relay-a"})
+    policy = {"version": 1, "relays": {"relay-a": {"host": "relay-a.example.net"}},
+              "routes": routes}
+    return write(directory, f"domains-{n}.json", json.dumps(policy, indent=1).encode())
+
+
+class DomainsAtScaleTest(unittest.TestCase):
+    """Issue 8: route domains are views into the policy text, not heap strings, and the
+    transport is written as it is made. Memory is asserted here by its growth (a property
+    of the design: the old front end grew by about 14 bytes of RSS per byte of policy);
+    speed is measured by scripts/bench.sh, not here."""
+
+    def test_memory_grows_at_most_twice_the_policy(self):
+        with tempfile.TemporaryDirectory() as workdir:
+            small, large = many_domains(workdir, 50_000), many_domains(workdir, 250_000)
+            growth_bytes = (os.path.getsize(os.path.join(workdir, large))
+                            - os.path.getsize(os.path.join(workdir, small)))
+            for args in (["lint"], ["gen", "postfix", "--only", "transport"],
+                         ["gen", "qmail", "--only", "smtproutes"]):
+                with self.subTest(command=" ".join(args)):
+                    a = run_measured([*args, small], cwd=workdir)
+                    b = run_measured([*args, large], cwd=workdir)
+                    self.assertEqual((a.returncode, b.returncode), (0, 0), b.stderr)
+                    grown = (b.rss_mb - a.rss_mb) * 1024 * 1024
+                    # ASan's redzones, shadow and quarantine multiply every allocation.
+                    self.assertLessEqual(grown, (8 if SANITIZED else 2) * growth_bytes,
+                                         f"{args}: RSS grew {grown / 1e6:.1f} MB for "
+                                         f"{growth_bytes / 1e6:.1f} MB more policy")
+                    if args[0] == "gen":
+                        lines = b.stdout.count(b"\n")
+                        self.assertGreater(lines, 250_000 + 125_000)  # domains, .domains
+
+    def test_streamed_output_that_cannot_be_written(self):
+        """--only writes as it goes: a full disk is an error (exit 2), not a silent cut."""
+        with tempfile.TemporaryDirectory() as workdir:
+            policy = many_domains(workdir, 20_000)
+            with open("/dev/full", "wb") as full:
+                proc = subprocess.run([MTAROUTE, "gen", "postfix", policy, "--only", "transport"],
+                                      stdout=full, stderr=subprocess.PIPE, cwd=workdir)
+            self.assertEqual(proc.returncode, 2, proc.stderr)
+            self.assertIn(b"writing to standard output failed: No space left on device",
+                          proc.stderr)
 
 
 if __name__ == "__main__":

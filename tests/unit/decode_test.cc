@@ -128,3 +128,85 @@ TEST_CASE("Each bad policy triggers exactly the expected rules", "[decode]") {
 
 }  // namespace
 }  // namespace mtaroute
+
+namespace mtaroute {
+namespace {
+
+// The parser reads plain domain strings past nlohmann's lexer (document.cc ReadPlainDomains):
+// whatever it leaves to the lexer must be reported exactly where it stands, and what it reads
+// must decode as the lexer would.
+std::string Policy(const std::string& domains) {
+  return "{\"version\": 1, \"relays\": {\"r\": {\"host\": \"192.0.2.25\"}},\n"
+         "\"routes\": [{\"relay\": \"r\", \"domains\": " + domains + "}]}\n";
+}
+
+std::vector<std::string> Located(const Analysis& analysis) {
+  std::vector<std::string> out;
+  for (const Diagnostic& d : analysis.diags.items()) {
+    out.push_back(std::to_string(d.line) + ":" + std::to_string(d.column) + " " + d.rule + " " +
+                  d.pointer);
+  }
+  return out;
+}
+
+std::vector<std::string> Names(const Analysis& analysis) {
+  std::vector<std::string> out;
+  if (!analysis.policy || analysis.policy->routes.empty()) return out;
+  const Route& route = analysis.policy->routes[0];
+  for (const RouteDomain& d : route.domains) {
+    out.push_back(std::string(d.name) + " " + route.DomainPointer(d));
+  }
+  return out;
+}
+
+TEST_CASE("Plain domains read past the lexer decode as the lexer would", "[decode][document]") {
+  // Escapes, upper case, a comment, white space and an IDN among plain names.
+  Analysis a = Analyze(Policy(
+      "[\"a.example\", \"gm\\u0061il.com\",\n  \"b.example\" , /* c */ \"C.Example\","
+      "\t\"bücher.example\", \"d.example\"]"));
+  CHECK(Located(a).empty());
+  CHECK(Names(a) == std::vector<std::string>{
+                        "a.example /routes/0/domains/0", "gmail.com /routes/0/domains/1",
+                        "b.example /routes/0/domains/2", "c.example /routes/0/domains/3",
+                        "xn--bcher-kva.example /routes/0/domains/4",
+                        "d.example /routes/0/domains/5"});
+}
+
+TEST_CASE("Errors after plain domains keep their exact place", "[decode][document]") {
+  SECTION("a trailing comma") {
+    Analysis a = Analyze(Policy("[\"a.example\", \"b.example\", \"c.example\",]"));
+    CHECK(Located(a) == std::vector<std::string>{"2:77 json-syntax "});
+    REQUIRE(!a.diags.items().empty());
+    CHECK(a.diags.items()[0].hint == "remove the trailing comma: JSON does not allow it");
+  }
+  SECTION("a missing comma") {
+    Analysis a = Analyze(Policy("[\"a.example\", \"b.example\" \"c.example\"]"));
+    CHECK(Located(a) == std::vector<std::string>{"2:64 json-syntax "});
+  }
+  SECTION("a raw control character inside a later string") {
+    Analysis a = Analyze(Policy("[\"a.example\", \"b.example\", \"c\x01.example\"]"));
+    REQUIRE(Located(a).size() == 1);
+    CHECK(Located(a)[0] == "2:67 json-syntax ");  // at the control character itself
+  }
+  SECTION("elements that are not strings, and a bad domain") {
+    Analysis a = Analyze(Policy(
+        "[\"a.example\", \"b.example\", 5, \"c.example\", {\"k\": 1, \"k\": 2}, \"-x.example\"]"));
+    CHECK(Located(a) == std::vector<std::string>{
+                            "2:65 type-mismatch /routes/0/domains/2",
+                            "2:81 type-mismatch /routes/0/domains/4",
+                            "2:90 duplicate-key /routes/0/domains/4/k",
+                            "2:99 bad-domain /routes/0/domains/5"});
+  }
+  SECTION("a domain repeated far from its first place") {
+    std::string domains = "[";
+    for (int i = 0; i < 1000; ++i) domains += "\"d" + std::to_string(i) + ".example\", ";
+    domains += "\"d7.example\"]";
+    Analysis a = Analyze(Policy(domains));
+    CHECK(Rules(a) == std::vector<std::string>{"error duplicate-domain /routes/0/domains/1000"});
+    REQUIRE(a.diags.items().size() == 1);
+    CHECK(a.diags.items()[0].message == "domain \"d7.example\" is listed twice in route 1");
+  }
+}
+
+}  // namespace
+}  // namespace mtaroute
