@@ -168,12 +168,4 @@ void RouteKeyWriter::Write(const Route& route, std::string_view tail, TextSink& 
   }
 }
 
-bool TextSink::Flush() {
-  if (stream_ && !buffer_.empty()) {
-    if (std::fwrite(buffer_.data(), 1, buffer_.size(), stream_) != buffer_.size()) failed_ = true;
-    buffer_.clear();
-  }
-  return !failed_;
-}
-
 }  // namespace mtaroute

@@ -51,7 +51,14 @@ class TextSink {
     return *this;
   }
   // Writes what is buffered to the stream; false once any write has failed.
-  bool Flush();
+  bool Flush() {
+    if (stream_ && !buffer_.empty()) {
+      failed_ = std::fwrite(buffer_.data(), 1, buffer_.size(), stream_) != buffer_.size() ||
+                failed_;
+      buffer_.clear();
+    }
+    return !failed_;
+  }
   // The whole text, for a sink without a stream.
   std::string Take() { return std::move(buffer_); }
 

@@ -1,8 +1,6 @@
 // Runs every front-end stage in order and resolves the diagnostics' locations.
 #include "policy/analyze.h"
 
-#include <fmt/format.h>
-
 #include "policy/decode.h"
 #include "policy/spf_check.h"
 #include "policy/validate.h"
@@ -12,22 +10,14 @@ namespace mtaroute {
 Analysis AnalyzePolicy(std::string_view file, std::string text, const ParseLimits& limits) {
   Analysis analysis;
   analysis.names = std::make_shared<NameStore>(std::move(text));
-  std::string_view view = analysis.text();
-  if (view.size() > NameStore::kMaxText) {
-    analysis.diags
-        .Error("file-too-large", "",
-               fmt::format("the policy is {} bytes; mtaroute reads at most {} bytes",
-                           view.size(), NameStore::kMaxText),
-               "split the policy")
-        .offset = 0;
-  } else if (std::optional<PolicyDocument> document =
-                 ParsePolicyDocument(analysis.names, limits, analysis.diags)) {
+  if (std::optional<PolicyDocument> document =
+          ParsePolicyDocument(analysis.names, limits, analysis.diags)) {
     Policy policy = DecodePolicy(*document, std::string(file), analysis.diags);
     ValidatePolicy(policy, analysis.diags);
     CheckSpf(policy, analysis.diags);
     analysis.policy = std::move(policy);
   }
-  ResolveLocations(file, view, analysis.diags.items());
+  ResolveLocations(file, analysis.text(), analysis.diags.items());
   analysis.diags.SortByLocation();
   return analysis;
 }

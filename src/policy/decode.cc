@@ -326,11 +326,10 @@ std::vector<Domain> Decoder::DecodeDomains(const Json& value, const std::string&
 // (in the text), the others are checked and normalized one by one, and the elements that are
 // not strings are reported in their place, as StringArray would.
 DomainList Decoder::DecodeRouteDomains(DomainArray& array, const std::string& pointer) {
-  const std::string what = "each of \"domains\"";
   auto other = array.others.begin();
   auto report_others_before = [&](std::size_t index) {
     for (; other != array.others.end() && other->first < index; ++other) {
-      in_.String(other->second, Reader::Element(pointer, other->first), what);
+      in_.ArrayString(other->second, Reader::Element(pointer, other->first), "\"domains\"");
     }
   };
   DomainList domains = std::move(array.strings);
@@ -375,7 +374,6 @@ void Decoder::DecodeRoutes(const Json& value, Policy& policy) {
     const Json& object = value[i];
     Route route;
     route.pointer = pointer;
-    route.domains = DomainList(policy.names);
     if (auto it = object.find("domains"); it != object.end()) {
       if (it->is_binary()) {  // the array, kept apart by the parser
         DomainArray& array = (*domain_arrays_)[it->get_binary().subtype()];

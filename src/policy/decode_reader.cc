@@ -127,12 +127,17 @@ std::vector<std::string> Reader::StringArray(const Json& value, const std::strin
   }
   for (std::size_t i = 0; i < value.size(); ++i) {
     std::string element = Element(pointer, i);
-    if (const std::string* text = String(value[i], element, fmt::format("each of {}", what))) {
+    if (const std::string* text = ArrayString(value[i], element, what)) {
       out.push_back(*text);
       if (pointers) pointers->push_back(element);
     }
   }
   return out;
+}
+
+const std::string* Reader::ArrayString(const Json& element, const std::string& pointer,
+                                       std::string_view what) {
+  return String(element, pointer, fmt::format("each of {}", what));
 }
 
 bool Reader::SafeName(std::string_view text, const std::string& pointer, std::string_view what,

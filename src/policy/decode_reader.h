@@ -33,6 +33,9 @@ class Reader {
   // A JSON integer in [min, max]; floats, strings and out-of-range values are reported.
   std::optional<std::int64_t> Integer(const Json& value, const std::string& pointer,
                                       std::string_view what, std::int64_t min, std::int64_t max);
+  // One element of an array of strings (`what` names the array), as StringArray reads it.
+  const std::string* ArrayString(const Json& element, const std::string& pointer,
+                                 std::string_view what);
   // An array of strings; each bad element is reported and skipped. `pointers` receives each
   // kept element's pointer.
   std::vector<std::string> StringArray(const Json& value, const std::string& pointer,

@@ -157,7 +157,7 @@ class DomBuilder : public nlohmann::json_sax<Json> {
   bool start_array(std::size_t) override {
     // A member's value follows its key at once: the flags are those of this very member.
     if (arrays_ && stack_.size() == 3 && stack_[1] == routes_ && stack_[2]->is_object() &&
-        member_is_domains_) {
+        member_is_domains_) {  // a route's "domains": kept apart, a placeholder in the DOM
       Json placeholder = Json::binary({}, arrays_->size());
       arrays_->push_back(DomainArray{DomainList(store_), {}, 0});
       return Open(std::move(placeholder));
@@ -238,7 +238,7 @@ class DomBuilder : public nlohmann::json_sax<Json> {
       return &root_;
     }
     if (stack_.back()->is_binary()) {  // an element of a domains array that is not a string
-      DomainArray& array = (*arrays_)[stack_.back()->get_binary().subtype()];
+      DomainArray& array = ArrayOf(*stack_.back());
       return &array.others.emplace_back(array.count++, std::move(value)).second;
     }
     if (stack_.back()->is_array()) {
@@ -269,11 +269,15 @@ class DomBuilder : public nlohmann::json_sax<Json> {
   }
   // A string of a domains array: a view of the text when the token holds no escape (its
   // bytes between the quotes are the value), else a copy.
+  // The domains array that a placeholder of the DOM stands for.
+  DomainArray& ArrayOf(const Json& placeholder) const {
+    return (*arrays_)[placeholder.get_binary().subtype()];
+  }
   void AddDomain(const std::string& value) {
-    DomainArray& array = (*arrays_)[stack_.back()->get_binary().subtype()];
+    DomainArray& array = ArrayOf(*stack_.back());
     std::size_t end = locator_.Read();  // just past the closing quote
     std::size_t size = value.size();
-    if (end >= size + 2 && end <= text_.size() && text_.size() <= NameStore::kMaxText) {
+    if (end >= size + 2 && end <= text_.size()) {
       std::size_t open = end - size - 2;
       // The character before the opening quote is never a backslash: outside strings JSON
       // has none. A quote inside the token would be escaped by one.
@@ -293,7 +297,7 @@ class DomBuilder : public nlohmann::json_sax<Json> {
   // else is left to the lexer, so that its errors stay exactly as they are. nlohmann's own
   // count of bytes read then falls behind by `skipped_`, which parse_error adds back.
   void ReadPlainDomains() {
-    DomainArray& array = (*arrays_)[stack_.back()->get_binary().subtype()];
+    DomainArray& array = ArrayOf(*stack_.back());
     const char* const begin = text_.data();
     const char* const end = begin + text_.size();
     const char** cursor = locator_.cursor();
@@ -351,7 +355,7 @@ class DomBuilder : public nlohmann::json_sax<Json> {
           if (&parent[j] == stack_[i + 1]) pointer += "/" + std::to_string(j);
         }
       } else if (parent.is_binary()) {
-        for (const auto& [index, value] : (*arrays_)[parent.get_binary().subtype()].others) {
+        for (const auto& [index, value] : ArrayOf(parent).others) {
           if (&value == stack_[i + 1]) pointer += "/" + std::to_string(index);
         }
       } else {
@@ -483,35 +487,44 @@ std::string ParentPointer(const std::string& pointer) {
   return slash == std::string::npos ? "" : pointer.substr(0, slash);
 }
 
-}  // namespace
-
-std::optional<Json> ParseDocument(std::string_view text, const ParseLimits& limits,
-                                  Diagnostics& diags) {
+// The DOM of text; with `names` set, the routes' domains arrays go to `arrays` instead.
+std::optional<Json> Parse(std::string_view text, const ParseLimits& limits, Diagnostics& diags,
+                          std::shared_ptr<NameStore> names, std::deque<DomainArray>* arrays) {
   if (std::size_t nul = text.find('\0'); nul != std::string_view::npos) {
     NulError(nul, diags);
     return std::nullopt;
   }
   TokenLocator locator(text);
   DomBuilder builder(text, locator, limits, diags);
+  if (names) builder.KeepDomainsApart(std::move(names), arrays);
   RunSax(text, locator, builder);
   if (builder.failed()) return std::nullopt;
   return std::move(builder.root());
 }
 
+}  // namespace
+
+std::optional<Json> ParseDocument(std::string_view text, const ParseLimits& limits,
+                                  Diagnostics& diags) {
+  return Parse(text, limits, diags, nullptr, nullptr);
+}
+
 std::optional<PolicyDocument> ParsePolicyDocument(std::shared_ptr<NameStore> names,
                                                   const ParseLimits& limits, Diagnostics& diags) {
   std::string_view text = names->text();
-  if (std::size_t nul = text.find('\0'); nul != std::string_view::npos) {
-    NulError(nul, diags);
+  if (text.size() > NameStore::kMaxText) {  // names are 31-bit offsets into the text
+    diags
+        .Error("file-too-large", "",
+               fmt::format("the policy is {} bytes; mtaroute reads at most {} bytes",
+                           text.size(), NameStore::kMaxText),
+               "split the policy")
+        .offset = 0;
     return std::nullopt;
   }
   PolicyDocument document;
-  TokenLocator locator(text);
-  DomBuilder builder(text, locator, limits, diags);
-  builder.KeepDomainsApart(names, &document.domain_arrays);
-  RunSax(text, locator, builder);
-  if (builder.failed()) return std::nullopt;
-  document.root = std::move(builder.root());
+  std::optional<Json> root = Parse(text, limits, diags, names, &document.domain_arrays);
+  if (!root) return std::nullopt;
+  document.root = std::move(*root);
   document.names = std::move(names);
   return document;
 }

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <numeric>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -53,23 +54,26 @@ RouteDomain DomainList::at(std::size_t position) const {
   return (*this)[position];
 }
 
-void DomainList::SetIndex(std::size_t index) {
-  if (indexes_.empty() && index == entries_.size()) return;  // index == position
-  if (indexes_.empty()) {
-    indexes_.reserve(entries_.size() + 1);
-    for (std::size_t i = 0; i < entries_.size(); ++i) {
-      indexes_.push_back(static_cast<std::uint32_t>(i));
-    }
-  }
-  indexes_.push_back(static_cast<std::uint32_t>(index));
+NameStore& DomainList::store() {
+  if (!store_) store_ = std::make_shared<NameStore>();
+  return *store_;
+}
+
+void DomainList::IndexEveryEntry() {
+  if (!indexes_.empty() || entries_.empty()) return;
+  indexes_.resize(entries_.size());
+  std::iota(indexes_.begin(), indexes_.end(), 0u);
 }
 
 void DomainList::Add(std::string_view name, std::size_t index) {
-  AddStored(store_->Add(name), static_cast<std::uint32_t>(name.size()), index);
+  AddStored(store().Add(name), static_cast<std::uint32_t>(name.size()), index);
 }
 
 void DomainList::AddStored(std::uint32_t offset, std::uint32_t size, std::size_t index) {
-  SetIndex(index);
+  if (indexes_.empty() && index != entries_.size()) IndexEveryEntry();
+  if (!indexes_.empty() || index != entries_.size()) {
+    indexes_.push_back(static_cast<std::uint32_t>(index));
+  }
   entries_.push_back({offset, size});
 }
 

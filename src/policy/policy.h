@@ -124,7 +124,7 @@ class DomainList {
     std::size_t position_ = 0;
   };
 
-  DomainList() : store_(std::make_shared<NameStore>()) {}
+  DomainList() = default;  // its own store, made by the first Add
   explicit DomainList(std::shared_ptr<NameStore> store) : store_(std::move(store)) {}
 
   std::size_t size() const { return entries_.size(); }
@@ -146,10 +146,11 @@ class DomainList {
   template <typename Decide>
   void Filter(Decide decide);  // bool decide(RouteDomain, std::optional<std::string>& rename)
 
-  NameStore& store() const { return *store_; }
+  NameStore& store();
 
  private:
-  void SetIndex(std::size_t index);
+  // Makes indexes_ hold every entry's index (which equals its position until then).
+  void IndexEveryEntry();
 
   std::shared_ptr<NameStore> store_;
   std::vector<Entry> entries_;
@@ -159,35 +160,20 @@ class DomainList {
 template <typename Decide>
 void DomainList::Filter(Decide decide) {
   std::size_t kept = 0;
-  bool indexed = !indexes_.empty();
-  std::vector<std::uint32_t> indexes;
   for (std::size_t i = 0; i < entries_.size(); ++i) {
     std::optional<std::string> rename;
-    RouteDomain domain = (*this)[i];
-    if (!decide(domain, rename)) {
-      if (!indexed) {  // from here on, indexes differ from positions
-        indexed = true;
-        indexes.reserve(entries_.size());
-        for (std::size_t j = 0; j < kept; ++j) indexes.push_back(static_cast<std::uint32_t>(j));
-      }
+    if (!decide((*this)[i], rename)) {
+      IndexEveryEntry();  // from here on, indexes differ from positions
       continue;
     }
     Entry entry = entries_[i];
-    if (rename) entry = {store_->Add(*rename), static_cast<std::uint32_t>(rename->size())};
+    if (rename) entry = {store().Add(*rename), static_cast<std::uint32_t>(rename->size())};
     entries_[kept] = entry;
-    if (!indexes_.empty()) {
-      indexes_[kept] = indexes_[i];
-    } else if (indexed) {
-      indexes.push_back(static_cast<std::uint32_t>(domain.index));
-    }
+    if (!indexes_.empty()) indexes_[kept] = indexes_[i];
     ++kept;
   }
   entries_.resize(kept);
-  if (!indexes_.empty()) {
-    indexes_.resize(kept);
-  } else if (indexed) {
-    indexes_ = std::move(indexes);
-  }
+  if (!indexes_.empty()) indexes_.resize(kept);
 }
 
 struct Route {
